@@ -1,0 +1,99 @@
+// The `fadnet` command line: each subcommand lives with its concern and is loaded on demand,
+// so `fadnet topology` never pays for loading TensorFlow.js or ONNX Runtime.
+
+export type Command = (args: string[]) => Promise<number>;
+
+interface CommandEntry {
+  readonly summary: string;
+  readonly load: () => Promise<Command>;
+}
+
+const benches: Record<string, CommandEntry> = {
+  inference: {
+    summary: '640x480 rgb8 frames through preprocessing and the ONNX model (p50/p99, fps)',
+    load: async () => (await import('../models/bench/inference.ts')).benchInferenceCommand,
+  },
+  train: {
+    summary: 'median ms per training step (batch 32, 200x200) on the default backend',
+    load: async () => (await import('../models/bench/train.ts')).benchTrainCommand,
+  },
+};
+
+const commands: Record<string, CommandEntry> = {
+  start: {
+    summary: 'the main job: run the demo on embedded defaults',
+    load: async () => (await import('./start.ts')).startCommand,
+  },
+  infer: {
+    summary: 'run FADNet on an N x 1 x 200 x 200 float32 tensor file',
+    load: async () => (await import('../models/cli/infer.ts')).inferCommand,
+  },
+  export: {
+    summary: 'export a safetensors weight set to ONNX with its manifest',
+    load: async () => (await import('../models/cli/export.ts')).exportCommand,
+  },
+  train: {
+    summary: 'train FADNet locally on a dataset (checkpointed, resumable)',
+    load: async () => (await import('../models/cli/train.ts')).trainCommand,
+  },
+  topology: {
+    summary: 'plan overlays and the multigraph schedule, print cycle times',
+    load: async () => (await import('../fleet/topology/cli.ts')).topologyCommand,
+  },
+  bench: {
+    summary: `benchmarks: ${Object.keys(benches).join(', ')}`,
+    load: async () => benchCommand,
+  },
+};
+
+async function benchCommand(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  const entry = name === undefined ? undefined : benches[name];
+  if (entry === undefined) {
+    console.error(usage('fadnet bench <name> [--json]', benches));
+    return 2;
+  }
+  return (await entry.load())(rest);
+}
+
+function usage(head: string, table: Record<string, CommandEntry>): string {
+  const width = Math.max(...Object.keys(table).map((k) => k.length));
+  const lines = Object.entries(table).map(([k, v]) => `  ${k.padEnd(width)}  ${v.summary}`);
+  return [`usage: ${head}`, '', ...lines].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage('fadnet <command> [options]', commands));
+    return name === undefined ? 2 : 0;
+  }
+  const entry = commands[name];
+  if (entry === undefined) {
+    console.error(`fadnet: unknown command "${name}"\n\n${usage('fadnet <command> [options]', commands)}`);
+    return 2;
+  }
+  try {
+    return await (await entry.load())(rest);
+  } catch (error) {
+    // Errors reaching here are bad input or a failed dependency: print the message with its
+    // cause chain, not a stack, and exit non-zero.
+    console.error(`fadnet ${name}: ${describeError(error)}`);
+    return 1;
+  }
+}
+
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    if (current instanceof Error) {
+      parts.push(current.message);
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      current = undefined;
+    }
+  }
+  return parts.join(': caused by: ');
+}
