@@ -1,0 +1,221 @@
+// FADNet in TensorFlow.js, exactly as docs/fadnet.md specifies. Tensors are NHWC inside (the
+// layout every tfjs backend supports); the two places where the reference flattens in NCHW
+// order (pair-mean and the fc branch) transpose first so the numbers match PyTorch.
+import * as tf from '@tensorflow/tfjs-core';
+import { WeightError } from '../errors.ts';
+import { FADNET_PARAMS, type ParamSpec } from '../weights/spec.ts';
+import { validateWeights, type TensorLike, type WeightSet } from '../weights/weight-set.ts';
+
+export const BN_EPSILON = 1e-5;
+export const BN_MOMENTUM = 0.1;
+export const DROPOUT_P = 0.5;
+export const INPUT_SIZE = 200;
+
+/** PyTorch layout -> tfjs layout for one parameter. */
+function toTfLayout(spec: ParamSpec, data: Float32Array): tf.Tensor {
+  const t = tf.tensor(data, [...spec.shape], 'float32');
+  if (spec.shape.length === 4) return tf.tidy(() => tf.transpose(t, [2, 3, 1, 0])); // OIHW -> HWIO
+  if (spec.shape.length === 2) return tf.tidy(() => tf.transpose(t)); // (out,in) -> (in,out)
+  return t;
+}
+
+function fromTfLayout(spec: ParamSpec, t: tf.Tensor): Float32Array {
+  return tf
+    .tidy(() => {
+      if (spec.shape.length === 4) return tf.transpose(t, [3, 2, 0, 1]);
+      if (spec.shape.length === 2) return tf.transpose(t);
+      return t.clone();
+    })
+    .dataSync() as Float32Array;
+}
+
+export interface ForwardOptions {
+  /** Batch-statistics BN, running-stat updates and Dropout2d. */
+  readonly training: boolean;
+  /** Dropout2d keep mask, shape [N, 128] of 0/1; required when training. */
+  readonly dropoutMask?: tf.Tensor2D;
+}
+
+export interface ForwardResult {
+  readonly output: tf.Tensor2D;
+  /** New BN running statistics computed in training mode (not yet applied). */
+  readonly runningUpdates: ReadonlyMap<string, tf.Tensor1D>;
+}
+
+let instances = 0;
+
+export class FadnetTfjs {
+  readonly #vars = new Map<string, tf.Variable>();
+
+  private constructor(weights: WeightSet) {
+    // Variable names are global to the tfjs engine; several models (silos in one process) coexist.
+    const prefix = `fadnet${instances++}`;
+    for (const spec of FADNET_PARAMS) {
+      const t = toTfLayout(spec, weights.get(spec.name)!);
+      this.#vars.set(spec.name, tf.variable(t, spec.kind === 'trainable', `${prefix}/${spec.name}`));
+      t.dispose();
+    }
+  }
+
+  /** Builds a model from a weight set; throws WeightError naming the first bad tensor. */
+  static create(weights: ReadonlyMap<string, TensorLike>): FadnetTfjs {
+    return new FadnetTfjs(validateWeights(weights));
+  }
+
+  /** Replaces all weights, or none: validation happens before any variable is touched. */
+  load(weights: ReadonlyMap<string, TensorLike>): void {
+    const valid = validateWeights(weights);
+    const staged = FADNET_PARAMS.map((spec) => [spec.name, toTfLayout(spec, valid.get(spec.name)!)] as const);
+    for (const [name, t] of staged) {
+      this.#vars.get(name)!.assign(t);
+      t.dispose();
+    }
+  }
+
+  weights(): WeightSet {
+    return new Map(FADNET_PARAMS.map((spec) => [spec.name, fromTfLayout(spec, this.#vars.get(spec.name)!)]));
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return FADNET_PARAMS.filter((p) => p.kind === 'trainable').map((p) => this.#vars.get(p.name)!);
+  }
+
+  variable(name: string): tf.Variable {
+    const v = this.#vars.get(name);
+    if (v === undefined) throw new WeightError(`unknown parameter ${name}`, name);
+    return v;
+  }
+
+  /** Inference: x is N x 1 x 200 x 200 (NCHW; with one channel the same bytes as NHWC). */
+  predict(x: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => this.forward(x, { training: false }).output);
+  }
+
+  /** Step 12 times f (before the final mean), N x 6272: the fixture's `features`. */
+  features(x: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => this.#trunk(x, { training: false }, new Map()).features);
+  }
+
+  forward(x: tf.Tensor, options: ForwardOptions): ForwardResult {
+    const runningUpdates = new Map<string, tf.Tensor1D>();
+    const { features } = this.#trunk(x, options, runningUpdates);
+    return { output: tf.mean(features, 1, true) as tf.Tensor2D, runningUpdates };
+  }
+
+  /** Makes the running-stat updates of a training forward pass current. */
+  applyRunningUpdates(updates: ReadonlyMap<string, tf.Tensor1D>): void {
+    for (const [name, t] of updates) this.variable(name).assign(t);
+  }
+
+  dispose(): void {
+    for (const v of this.#vars.values()) v.dispose();
+    this.#vars.clear();
+  }
+
+  #trunk(
+    input: tf.Tensor,
+    options: ForwardOptions,
+    updates: Map<string, tf.Tensor1D>,
+  ): { features: tf.Tensor2D } {
+    const n = input.shape[0]!;
+    const x = tf.reshape(input, [n, INPUT_SIZE, INPUT_SIZE, 1]) as tf.Tensor4D;
+    const c1 = this.#conv('conv1', x, 2);
+    const x1 = tf.maxPool(c1, 3, 2, 'valid');
+    const x2 = tf.add<tf.Tensor4D>(
+      this.#conv('conv2', x1, 2),
+      this.#resBlock('res_block1', x1, options, updates),
+    );
+    const f1 = this.#pairMean(this.#conv('conv2_support', x1, 7));
+    const x3 = tf.add<tf.Tensor4D>(
+      this.#conv('conv3', x2, 2),
+      this.#resBlock('res_block2', x2, options, updates),
+    );
+    const f2 = this.#pairMean(this.#conv('conv3_support', x2, 4));
+    const x4 = tf.add<tf.Tensor4D>(
+      this.#conv('conv4', x3, 2),
+      this.#resBlock('res_block3', x3, options, updates),
+    );
+    const f3 = this.#pairMean(this.#conv('conv4_support', x3, 2));
+
+    // fc acts on the width axis of x4 in NCHW, so go to NCHW first.
+    const nchw = tf.transpose(x4, [0, 3, 1, 2]); // N,128,7,7
+    const rows = tf.reshape(nchw, [-1, 7]);
+    let fc = tf.relu(tf.add(tf.matMul(rows, this.variable('fc.weight')), this.variable('fc.bias')));
+    let fc4 = tf.reshape(fc, [n, 128, 7, 7]);
+    if (options.training) {
+      if (options.dropoutMask === undefined) throw new Error('training forward needs a dropout mask');
+      const scale = tf.reshape(tf.div(options.dropoutMask, 1 - DROPOUT_P), [n, 128, 1, 1]);
+      fc4 = tf.mul(fc4, scale);
+    }
+    fc = tf.reshape(fc4, [n, 6272]);
+
+    // fc_accumulation: Linear(3 -> 1) over [f1, f2, f3] stacked on the last axis.
+    const acc = tf.reshape(this.variable('fc_accumulation.weight'), [3]);
+    const [a0, a1, a2] = tf.unstack(acc);
+    const f = tf.add(
+      tf.addN([tf.mul(f1, a0!), tf.mul(f2, a1!), tf.mul(f3, a2!)]),
+      this.variable('fc_accumulation.bias'),
+    );
+    return { features: tf.mul(fc, f) as tf.Tensor2D };
+  }
+
+  #conv(name: string, x: tf.Tensor4D, stride: number): tf.Tensor4D {
+    return tf.add(
+      tf.conv2d(x, this.variable(`${name}.weight`) as tf.Tensor4D, stride, 'same'),
+      this.variable(`${name}.bias`),
+    );
+  }
+
+  #resBlock(
+    name: string,
+    x: tf.Tensor4D,
+    options: ForwardOptions,
+    updates: Map<string, tf.Tensor1D>,
+  ): tf.Tensor4D {
+    const a = tf.relu(this.#batchNorm(`${name}.batch_norm`, x, options, updates));
+    const b = this.#conv(`${name}.conv2d`, a, 2);
+    const c = tf.relu(this.#batchNorm(`${name}.batch_norm_1`, b, options, updates));
+    return this.#conv(`${name}.conv2d_2`, c, 1);
+  }
+
+  #batchNorm(
+    name: string,
+    x: tf.Tensor4D,
+    options: ForwardOptions,
+    updates: Map<string, tf.Tensor1D>,
+  ): tf.Tensor4D {
+    const gamma = this.variable(`${name}.weight`);
+    const beta = this.variable(`${name}.bias`);
+    if (!options.training) {
+      const mean = this.variable(`${name}.running_mean`);
+      const variance = this.variable(`${name}.running_var`);
+      const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
+      return tf.add(tf.mul(tf.sub(x, mean), scale), beta);
+    }
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const count = x.shape[0] * x.shape[1] * x.shape[2];
+    // PyTorch normalises with the biased variance but tracks the unbiased one.
+    const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+    updates.set(
+      `${name}.running_mean`,
+      tf.keep(
+        tf.add(tf.mul(this.variable(`${name}.running_mean`), 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM)),
+      ) as tf.Tensor1D,
+    );
+    updates.set(
+      `${name}.running_var`,
+      tf.keep(
+        tf.add(tf.mul(this.variable(`${name}.running_var`), 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)),
+      ) as tf.Tensor1D,
+    );
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
+    return tf.add(tf.mul(tf.sub(x, mean), scale), beta);
+  }
+
+  /** The reference's "GAP": NCHW flatten, then the mean of each neighbouring pair. */
+  #pairMean(x: tf.Tensor4D): tf.Tensor2D {
+    const n = x.shape[0];
+    const nchw = tf.transpose(x, [0, 3, 1, 2]);
+    return tf.mean(tf.reshape(nchw, [n, 6272, 2]), 2) as tf.Tensor2D;
+  }
+}

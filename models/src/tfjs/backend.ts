@@ -1,0 +1,70 @@
+// TensorFlow.js backend selection: tfjs-node (native TensorFlow) when installed, else the
+// WebAssembly backend (XNNPACK, SIMD) with the kernels it lacks added, else plain JS.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { registerWasmTrainingKernels } from './wasm-kernels.ts';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+
+export interface BackendChoice {
+  readonly name: BackendName;
+  readonly detail: string;
+}
+
+// Held in a variable so TypeScript does not try to resolve the optional package.
+const TFJS_NODE = '@tensorflow/tfjs-node';
+
+async function tryBackend(name: BackendName): Promise<string | undefined> {
+  switch (name) {
+    case 'tensorflow': {
+      try {
+        await import(TFJS_NODE);
+      } catch {
+        return undefined; // not installed: the normal case on a machine without libtensorflow
+      }
+      return (await tf.setBackend('tensorflow')) ? 'native TensorFlow via @tensorflow/tfjs-node' : undefined;
+    }
+    case 'wasm': {
+      await import('@tensorflow/tfjs-backend-wasm');
+      registerWasmTrainingKernels();
+      if (!(await tf.setBackend('wasm'))) return undefined;
+      const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+      return `WebAssembly (XNNPACK${simd === true ? ', SIMD' : ''}, 1 thread) with added Conv2DBackpropFilter`;
+    }
+    case 'cpu':
+      return (await tf.setBackend('cpu')) ? 'plain JavaScript CPU backend' : undefined;
+  }
+}
+
+let chosen: BackendChoice | undefined;
+
+/**
+ * Selects the first backend in `order` that works, logs one line saying which, and returns it.
+ * Later calls return the same choice unless `force` names another order.
+ */
+export async function initTfjs(
+  options: { order?: readonly BackendName[]; log?: (line: string) => void; force?: boolean } = {},
+): Promise<BackendChoice> {
+  if (chosen !== undefined && options.force !== true) return chosen;
+  // Production mode: no debug checks, and no console banner urging tfjs-node on every start.
+  tf.env().set('PROD', true);
+  const order = options.order ?? BACKEND_ORDER;
+  for (const name of order) {
+    const detail = await tryBackend(name);
+    if (detail !== undefined) {
+      await tf.ready();
+      chosen = { name, detail };
+      (options.log ?? console.error)(`tfjs backend: ${name} (${detail})`);
+      return chosen;
+    }
+  }
+  throw new Error(`no TensorFlow.js backend among [${order.join(', ')}] could start`);
+}
+
+/** Switches to a specific backend (tests compare backends); does not log. */
+export async function useBackend(name: BackendName): Promise<boolean> {
+  const ok = (await tryBackend(name)) !== undefined;
+  if (ok) await tf.ready();
+  return ok;
+}
