@@ -1,0 +1,113 @@
+// Per-frame cost of camera preprocessing: 640x480 frames -> FADNET_INPUT_SPEC (320x240, crop
+// 200x200), single thread. Run directly: `node --import tsx models/bench/preprocess.ts [--frames N]`.
+import { pathToFileURL } from 'node:url';
+import sharp from 'sharp';
+import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
+import type { CompressedImageData, Preprocessor, RawImage } from '../src/preprocess/index.ts';
+import { createPreprocessor } from '../src/preprocess/index.ts';
+
+export interface BenchResult {
+  p50_ms: number;
+  p99_ms: number;
+}
+
+const WIDTH = 640;
+const HEIGHT = 480;
+/** Distinct frames cycled through, so the source is not always hot in cache as one frame would be. */
+const DISTINCT_FRAMES = 4;
+
+function percentile(sorted: Float64Array, p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[i] ?? Number.NaN;
+}
+
+async function measure(frames: number, run: (i: number) => unknown): Promise<BenchResult> {
+  const warmup = Math.max(50, Math.floor(frames / 10));
+  for (let i = 0; i < warmup; i++) await run(i);
+  const times = new Float64Array(frames);
+  for (let i = 0; i < frames; i++) {
+    const t0 = performance.now();
+    await run(i);
+    times[i] = performance.now() - t0;
+  }
+  times.sort();
+  return { p50_ms: percentile(times, 0.5), p99_ms: percentile(times, 0.99) };
+}
+
+/** A camera-like scene: smooth gradients with some texture, different per frame. */
+function syntheticFrame(seed: number, bytesPerPixel: number): Uint8Array {
+  const data = new Uint8Array(WIDTH * HEIGHT * bytesPerPixel);
+  let state = (seed * 2654435761) >>> 0;
+  for (let y = 0; y < HEIGHT; y++) {
+    for (let x = 0; x < WIDTH; x++) {
+      state = (state * 1664525 + 1013904223) >>> 0;
+      const noise = state >>> 28;
+      const p = (y * WIDTH + x) * bytesPerPixel;
+      for (let c = 0; c < bytesPerPixel; c++) {
+        data[p + c] = ((x * (c + 1) + y * (3 - c) + seed * 17) >> 2) + noise;
+      }
+    }
+  }
+  return data;
+}
+
+function rawFrames(encoding: string, bytesPerPixel: number): RawImage[] {
+  return Array.from({ length: DISTINCT_FRAMES }, (_, seed) => ({
+    width: WIDTH,
+    height: HEIGHT,
+    encoding,
+    is_bigendian: 0,
+    step: WIDTH * bytesPerPixel,
+    data: syntheticFrame(seed, bytesPerPixel),
+  }));
+}
+
+function benchRaw(pre: Preprocessor, frames: RawImage[], count: number): Promise<BenchResult> {
+  const out = new Float32Array(pre.outputLength);
+  return measure(count, (i) => pre.fromRaw(frames[i % frames.length]!, out));
+}
+
+/** 640x480 rgb8 frames through `createPreprocessor(FADNET_INPUT_SPEC).fromRaw`. */
+export async function benchPreprocess(opts: { frames: number }): Promise<BenchResult> {
+  return benchRaw(createPreprocessor(FADNET_INPUT_SPEC), rawFrames('rgb8', 3), opts.frames);
+}
+
+async function benchJpeg(pre: Preprocessor, count: number): Promise<BenchResult> {
+  const frames: CompressedImageData[] = [];
+  for (const raw of rawFrames('rgb8', 3)) {
+    const jpeg = await sharp(raw.data, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
+      .jpeg({ quality: 90 })
+      .toBuffer();
+    frames.push({ format: 'rgb8; jpeg compressed bgr8', data: jpeg });
+  }
+  const out = new Float32Array(pre.outputLength);
+  return measure(count, (i) => pre.fromCompressed(frames[i % frames.length]!, out));
+}
+
+/** Every case, as printed lines; also the body of a `bench preprocess` CLI subcommand. */
+export async function benchPreprocessCommand(args: string[]): Promise<number> {
+  const at = args.indexOf('--frames');
+  const frames = at >= 0 ? Number(args[at + 1]) : 2000;
+  if (!Number.isInteger(frames) || frames <= 0) {
+    console.error(`--frames must be a positive integer, got ${JSON.stringify(args[at + 1])}`);
+    return 2;
+  }
+  const pre = createPreprocessor(FADNET_INPUT_SPEC);
+  const cases: [string, () => Promise<BenchResult>][] = [
+    ['rgb8', () => benchPreprocess({ frames })],
+    ['bgr8', () => benchRaw(pre, rawFrames('bgr8', 3), frames)],
+    ['yuyv', () => benchRaw(pre, rawFrames('yuyv', 2), frames)],
+    ['mono8', () => benchRaw(pre, rawFrames('mono8', 1), frames)],
+    ['jpeg', () => benchJpeg(pre, Math.max(1, Math.floor(frames / 10)))],
+  ];
+  console.log(`preprocess ${WIDTH}x${HEIGHT} -> FADNET_INPUT_SPEC, single thread`);
+  for (const [name, run] of cases) {
+    const { p50_ms, p99_ms } = await run();
+    console.log(`${name.padEnd(6)} p50 ${p50_ms.toFixed(3)} ms  p99 ${p99_ms.toFixed(3)} ms`);
+  }
+  return 0;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await benchPreprocessCommand(process.argv.slice(2));
+}
