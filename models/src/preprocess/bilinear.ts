@@ -38,6 +38,45 @@ function greyColsLinear(
   }
 }
 
+function horizontalLinear(
+  data: Uint8Array,
+  row: number,
+  map: LinearGreyMap,
+  scale: number,
+  plan: ResamplePlan,
+  r: number,
+): void {
+  const { horizontal: h, outWidth: w } = plan;
+  const { lo, hi, w: weight, src } = plan.cols;
+  const bpp = map.bytesPerPixel;
+  const c = map.coeffs;
+  const c0 = (c[0] ?? 0) * scale;
+  const c1 = (c[1] ?? 0) * scale;
+  const c2 = (c[2] ?? 0) * scale;
+  const c3 = (c[3] ?? 0) * scale;
+  const base = r * w;
+  for (let x = 0; x < w; x++) {
+    const f = weight[x]!;
+    const p = row + src[lo[x]!]! * bpp;
+    const q = row + src[hi[x]!]! * bpp;
+    let a = data[p]! * c0;
+    let b = data[q]! * c0;
+    if (bpp > 1) {
+      a += data[p + 1]! * c1;
+      b += data[q + 1]! * c1;
+    }
+    if (bpp > 2) {
+      a += data[p + 2]! * c2;
+      b += data[q + 2]! * c2;
+    }
+    if (bpp > 3) {
+      a += data[p + 3]! * c3;
+      b += data[q + 3]! * c3;
+    }
+    h[base + x] = a * (1 - f) + b * f;
+  }
+}
+
 function clamp255(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
@@ -78,23 +117,39 @@ export function resampleGeneric(
   offset: number,
   out: Float32Array,
 ): void {
-  const { cols, rows, greyRow: g, horizontal: h, outWidth: w, outHeight: hgt } = plan;
-  const { lo: xl, hi: xh, w: xw } = cols;
-  for (let r = 0; r < rows.src.length; r++) {
-    const rowStart = rows.src[r]! * step;
-    if (map.kind === 'linear') greyColsLinear(data, rowStart, map, scale, plan);
-    else greyColsYuv(data, rowStart, map, scale, plan);
-    const base = r * w;
-    for (let x = 0; x < w; x++) {
-      const f = xw[x]!;
-      h[base + x] = g[xl[x]!]! * (1 - f) + g[xh[x]!]! * f;
+  const rows = plan.rows.src;
+  for (let r = 0; r < rows.length; r++) {
+    const rowStart = rows[r]! * step;
+    if (map.kind === 'linear') horizontalLinear(data, rowStart, map, scale, plan, r);
+    else {
+      greyColsYuv(data, rowStart, map, scale, plan);
+      horizontal(plan, r);
     }
   }
-  const { lo: yl, hi: yh, w: yw } = rows;
-  for (let y = 0; y < hgt; y++) {
-    const f = yw[y]!;
-    const a = yl[y]! * w;
-    const b = yh[y]! * w;
+  vertical(plan, offset, out);
+}
+
+// The passes are separate functions so that each loop is optimised on its own: in one function
+// V8 compiled the first loop on-stack before the later code had run, then deoptimised on
+// reaching it, again and again.
+
+function horizontal(plan: ResamplePlan, r: number): void {
+  const { greyRow: g, horizontal: h, outWidth: w } = plan;
+  const { lo, hi, w: weight } = plan.cols;
+  const base = r * w;
+  for (let x = 0; x < w; x++) {
+    const f = weight[x]!;
+    h[base + x] = g[lo[x]!]! * (1 - f) + g[hi[x]!]! * f;
+  }
+}
+
+function vertical(plan: ResamplePlan, offset: number, out: Float32Array): void {
+  const { horizontal: h, outWidth: w, outHeight: height } = plan;
+  const { lo, hi, w: weight } = plan.rows;
+  for (let y = 0; y < height; y++) {
+    const f = weight[y]!;
+    const a = lo[y]! * w;
+    const b = hi[y]! * w;
     const row = y * w;
     for (let x = 0; x < w; x++) {
       out[row + x] = h[a + x]! * (1 - f) + h[b + x]! * f + offset;

@@ -23,8 +23,11 @@ export interface WordView {
 
 function wordsOf(data: Uint8Array, view: WordView): Uint32Array {
   const words = view.words;
-  if (words.buffer === data.buffer && words.byteOffset === data.byteOffset) return words;
-  view.words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength >> 2);
+  const length = data.byteLength >> 2;
+  if (words.buffer === data.buffer && words.byteOffset === data.byteOffset && words.length === length) {
+    return words;
+  }
+  view.words = new Uint32Array(data.buffer, data.byteOffset, length);
   return view.words;
 }
 

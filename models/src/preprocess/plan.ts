@@ -15,6 +15,9 @@ export interface AxisTaps {
   readonly hi: Int32Array;
   /** Per output sample: weight of the upper tap (the lower one gets 1 - w). */
   readonly w: Float64Array;
+  /** Per output sample: source index of the lower and upper tap. */
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
 }
 
 /** Where the 2x2-mean fast path starts and how far it steps, in source pixels. */
@@ -85,7 +88,7 @@ export function axisTaps(srcSize: number, resizedSize: number, start: number, co
   const position = new Map<number, number>();
   src.forEach((s, i) => position.set(s, i));
   const find = (s: number): number => position.get(s) ?? 0;
-  return { src, lo: i0s.map(find), hi: i1s.map(find), w };
+  return { src, lo: i0s.map(find), hi: i1s.map(find), w, i0: i0s, i1: i1s };
 }
 
 /**

@@ -2,6 +2,8 @@
 // WebAssembly backend (XNNPACK, SIMD) with the kernels it lacks added, else plain JS.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core's Node bundle registers no gradients; the union package's bundle does.
+import '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-kernels.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -30,7 +32,7 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
       registerWasmTrainingKernels();
       if (!(await tf.setBackend('wasm'))) return undefined;
       const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-      return `WebAssembly (XNNPACK${simd === true ? ', SIMD' : ''}, 1 thread) with added Conv2DBackpropFilter`;
+      return `WebAssembly (XNNPACK${simd === true ? ', SIMD' : ''}, 1 thread) gradients of Conv2D and MaxPool on its fast kernels`;
     }
     case 'cpu':
       return (await tf.setBackend('cpu')) ? 'plain JavaScript CPU backend' : undefined;
