@@ -1,0 +1,112 @@
+// FADNet as a standard ONNX graph (opset 17), written by our own code from a weight set.
+// NCHW like the reference, batch dimension symbolic, spatial size fixed at 200 x 200 so every
+// SAME padding becomes explicit pads exactly as docs/fadnet.md computes them.
+import { OnnxExportError } from '../errors.ts';
+import { FADNET_PARAM_BY_NAME } from '../weights/spec.ts';
+import { validateWeights, type WeightSet } from '../weights/weight-set.ts';
+import { GraphBuilder } from './graph-builder.ts';
+
+export const ONNX_OPSET = 17;
+const IR_VERSION = 8; // the IR version that goes with opset 17
+export const ONNX_INPUT_NAME = 'input';
+export const ONNX_OUTPUT_NAME = 'steering';
+
+function samePads(inSize: number, k: number, stride: number): { out: number; before: number; after: number } {
+  const out = Math.ceil(inSize / stride);
+  const total = Math.max(0, (out - 1) * stride + k - inSize);
+  return { out, before: Math.floor(total / 2), after: total - Math.floor(total / 2) };
+}
+
+export interface ExportOptions {
+  readonly modelName?: string;
+  readonly producerVersion?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export function exportFadnetOnnx(weightsIn: WeightSet, options: ExportOptions = {}): Uint8Array {
+  let weights: WeightSet;
+  try {
+    weights = validateWeights(weightsIn);
+  } catch (error) {
+    throw new OnnxExportError(`cannot export: ${(error as Error).message}`, { cause: error });
+  }
+  const g = new GraphBuilder();
+  const param = (name: string): string => {
+    const spec = FADNET_PARAM_BY_NAME.get(name)!;
+    return g.floatInit(name, spec.shape, weights.get(name)!);
+  };
+
+  // Spatial size of each tensor, tracked so SAME pads are computed from the real input size.
+  const conv = (name: string, x: string, size: number, stride: number): [string, number] => {
+    const k = FADNET_PARAM_BY_NAME.get(`${name}.weight`)!.shape[2]!;
+    const p = samePads(size, k, stride);
+    const y = g.node('Conv', [x, param(`${name}.weight`), param(`${name}.bias`)], {
+      kernel_shape: [k, k],
+      strides: [stride, stride],
+      pads: [p.before, p.before, p.after, p.after],
+    });
+    return [y, p.out];
+  };
+  const batchNorm = (name: string, x: string): string =>
+    g.node(
+      'BatchNormalization',
+      [
+        x,
+        param(`${name}.weight`),
+        param(`${name}.bias`),
+        param(`${name}.running_mean`),
+        param(`${name}.running_var`),
+      ],
+      { epsilon: { f: 1e-5 } },
+    );
+  const resBlock = (name: string, x: string, size: number): [string, number] => {
+    const a = g.node('Relu', [batchNorm(`${name}.batch_norm`, x)]);
+    const [b, s1] = conv(`${name}.conv2d`, a, size, 2);
+    const c = g.node('Relu', [batchNorm(`${name}.batch_norm_1`, b)]);
+    return conv(`${name}.conv2d_2`, c, s1, 1);
+  };
+  const pairShape = g.int64Init('pair_shape', [0, 6272, 2]);
+  const pairMean = (x: string): string =>
+    g.node('ReduceMean', [g.node('Reshape', [x, pairShape])], { axes: [2], keepdims: 0 });
+
+  const [c1, s1] = conv('conv1', ONNX_INPUT_NAME, 200, 2);
+  const x1 = g.node('MaxPool', [c1], { kernel_shape: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0] });
+  const p1 = Math.floor((s1 - 3) / 2) + 1;
+  const [r1, s2] = resBlock('res_block1', x1, p1);
+  const x2 = g.node('Add', [conv('conv2', x1, p1, 2)[0], r1]);
+  const f1 = pairMean(conv('conv2_support', x1, p1, 7)[0]);
+  const [r2, s3] = resBlock('res_block2', x2, s2);
+  const x3 = g.node('Add', [conv('conv3', x2, s2, 2)[0], r2]);
+  const f2 = pairMean(conv('conv3_support', x2, s2, 4)[0]);
+  const [r3] = resBlock('res_block3', x3, s3);
+  const x4 = g.node('Add', [conv('conv4', x3, s3, 2)[0], r3]);
+  const f3 = pairMean(conv('conv4_support', x3, s3, 2)[0]);
+
+  // fc on the width axis of x4 (N,128,7,7): x @ W^T + b.
+  const fcW = weights.get('fc.weight')!;
+  const fcWt = new Float32Array(49);
+  for (let o = 0; o < 7; o++) for (let i = 0; i < 7; i++) fcWt[i * 7 + o] = fcW[o * 7 + i]!;
+  const fcOut = g.node('Relu', [
+    g.node('Add', [g.node('MatMul', [x4, g.floatInit('fc.weight_t', [7, 7], fcWt)]), param('fc.bias')]),
+  ]);
+  const flat = g.node('Reshape', [fcOut, g.int64Init('flat_shape', [0, 6272])]);
+
+  // fc_accumulation: a0*f1 + a1*f2 + a2*f3 + b.
+  const acc = weights.get('fc_accumulation.weight')!;
+  const scaled = [f1, f2, f3].map((f, i) =>
+    g.node('Mul', [f, g.floatInit(`fc_accumulation.w${i}`, [], Float32Array.of(acc[i]!))]),
+  );
+  const f = g.node('Add', [g.node('Sum', scaled), param('fc_accumulation.bias')]);
+  g.node('ReduceMean', [g.node('Mul', [flat, f])], { axes: [1], keepdims: 1 }, ONNX_OUTPUT_NAME);
+
+  return g.encode({
+    graphName: options.modelName ?? 'fadnet',
+    inputs: [{ name: ONNX_INPUT_NAME, dims: ['N', 1, 200, 200] }],
+    outputs: [{ name: ONNX_OUTPUT_NAME, dims: ['N', 1] }],
+    opset: ONNX_OPSET,
+    irVersion: IR_VERSION,
+    producerVersion: options.producerVersion ?? '0.1.0',
+    docString: 'FADNet steering from one grey 200x200 frame (N x 1 x 200 x 200, values in [-1, 1]).',
+    metadata: options.metadata ?? {},
+  });
+}
