@@ -54,7 +54,11 @@ export function primFromZero(size: number, weight: (u: number, v: number) => num
  * Hierholzer from silo 0 on tree + matching edges, each silo's edges taken in the specified
  * order; returns the silos in the order they are popped.
  */
-export function eulerCircuit(size: number, tree: readonly (readonly [number, number])[], partner: Int32Array): number[] {
+export function eulerCircuit(
+  size: number,
+  tree: readonly (readonly [number, number])[],
+  partner: Int32Array,
+): number[] {
   const treeNeighbours: number[][] = Array.from({ length: size }, () => []);
   for (const [u, v] of tree) {
     treeNeighbours[u]?.push(v);
@@ -82,7 +86,9 @@ export function eulerCircuit(size: number, tree: readonly (readonly [number, num
     const order = [...lower, ...higherTree];
     if (mate > u && !higherTree.includes(mate)) order.push(mate);
     incidence.push(
-      order.flatMap((v) => (edgeIds.get(u < v ? `${u}-${v}` : `${v}-${u}`) ?? []).map((id) => ({ id, to: v }))),
+      order.flatMap((v) =>
+        (edgeIds.get(u < v ? `${u}-${v}` : `${v}-${u}`) ?? []).map((id) => ({ id, to: v })),
+      ),
     );
   }
   const used = new Uint8Array(nextId);
@@ -145,6 +151,12 @@ export function ringFromOrder(order: readonly number[]): Overlay {
 export function ringOverlay(fleet: Fleet): Overlay {
   const n = fleet.size;
   const delays = new Float64Array(n * n);
-  for (let u = 0; u < n; u++) for (let v = 0; v < n; v++) if (u !== v) delays[u * n + v] = linkDelay(fleet, u, v);
-  return ringFromOrder(christofidesOrder(n, symmetric((u, v) => delays[u * n + v] ?? 0)));
+  for (let u = 0; u < n; u++)
+    for (let v = 0; v < n; v++) if (u !== v) delays[u * n + v] = linkDelay(fleet, u, v);
+  return ringFromOrder(
+    christofidesOrder(
+      n,
+      symmetric((u, v) => delays[u * n + v] ?? 0),
+    ),
+  );
 }

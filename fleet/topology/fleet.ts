@@ -61,7 +61,9 @@ export function validateWorkload(workload: Workload): void {
   for (const [key, value] of checks) {
     const positive = key === 'computeMs' ? value >= 0 : value > 0;
     if (!Number.isFinite(value) || !positive) {
-      throw new TopologyInputError(`${key} must be a finite number ${key === 'computeMs' ? '>= 0' : '> 0'}, got ${value}`);
+      throw new TopologyInputError(
+        `${key} must be a finite number ${key === 'computeMs' ? '>= 0' : '> 0'}, got ${value}`,
+      );
     }
   }
 }

@@ -165,7 +165,8 @@ function single(list: GmlList, key: string): GmlEntry | undefined {
 }
 
 function requireInteger(entry: GmlEntry | undefined, what: string, source: string, line: number): number {
-  if (entry === undefined) throw new GmlParseError(source, line, `${what} has no ${what === 'node' ? 'id' : 'value'}`);
+  if (entry === undefined)
+    throw new GmlParseError(source, line, `${what} has no ${what === 'node' ? 'id' : 'value'}`);
   if (typeof entry.value !== 'number' || !Number.isInteger(entry.value)) {
     throw new GmlParseError(source, entry.line, `${what} "${entry.key}" must be an integer`);
   }
@@ -187,7 +188,11 @@ export function parseGml(text: string, source = 'GML'): GmlNetwork {
   const graph = graphEntry.value;
   const directed = single(graph, 'directed');
   if (directed !== undefined && directed.value !== 0) {
-    throw new GmlParseError(source, directed.line, 'directed underlays are not supported (links are two-way)');
+    throw new GmlParseError(
+      source,
+      directed.line,
+      'directed underlays are not supported (links are two-way)',
+    );
   }
 
   const nodes: GmlNode[] = [];
@@ -217,7 +222,8 @@ export function parseGml(text: string, source = 'GML'): GmlNetwork {
       if (field === undefined) throw new GmlParseError(source, entry.line, `edge has no ${key}`);
       const id = requireInteger(field, 'edge', source, entry.line);
       const index = indexById.get(id);
-      if (index === undefined) throw new GmlParseError(source, field.line, `edge ${key} ${id} is not a node id`);
+      if (index === undefined)
+        throw new GmlParseError(source, field.line, `edge ${key} ${id} is not a node id`);
       return index;
     };
     const from = endpoint('source');

@@ -97,14 +97,24 @@ class RingScorer {
   }
 
   /** Steady-state mean round time: one period to settle, then one period (>= 60 rounds) measured. */
-  score(delay: Float64Array, floor: Float64Array, phase?: Int32Array): { value: number; taus: Float64Array; window: number } {
+  score(
+    delay: Float64Array,
+    floor: Float64Array,
+    phase?: Int32Array,
+  ): { value: number; taus: Float64Array; window: number } {
     this.evaluations.count++;
     const multiplicity = multiplicities(delay, this.#tMax);
     const stateCount = lcm(multiplicity);
     const period = Math.min(stateCount, PERIOD_CAP);
     const window = Math.max(period, 60);
     const taus = simulateSchedule(
-      { fullMs: delay, floorMs: floor, multiplicity, phase: phase ?? new Int32Array(delay.length), stateCount },
+      {
+        fullMs: delay,
+        floorMs: floor,
+        multiplicity,
+        phase: phase ?? new Int32Array(delay.length),
+        stateCount,
+      },
       period + window,
       null,
     );
@@ -203,7 +213,8 @@ function bestMoves(
       if (i === 0 && j === n - 1) continue;
       const [x, y] = [at(j), at(j + 1)];
       const gain = c(a, b) + c(x, y) - c(a, x) - c(b, y);
-      if (feasible(inverse(a, x) + inverse(b, y) - inverse(a, b) - inverse(x, y))) top.offer(gain, TWO_OPT, i, j);
+      if (feasible(inverse(a, x) + inverse(b, y) - inverse(a, b) - inverse(x, y)))
+        top.offer(gain, TWO_OPT, i, j);
     }
   }
   for (let length = 1; length <= 3 && length < n - 2; length++) {
@@ -215,7 +226,8 @@ function bestMoves(
         if (j >= i - 1 && j <= i + length - 1) continue;
         const [a, b] = [at(j), at(j + 1)];
         const gain = removed - (c(a, s0) + c(s1, b) - c(a, b));
-        if (feasible(inverse(a, s0) + inverse(s1, b) - inverse(a, b) - removedShare)) top.offer(gain, length, i, j);
+        if (feasible(inverse(a, s0) + inverse(s1, b) - inverse(a, b) - removedShare))
+          top.offer(gain, length, i, j);
       }
     }
   }
@@ -294,7 +306,12 @@ function searchRing(
 }
 
 /** Coordinate descent on the phase of every arc with n > 1 (a few passes). */
-function searchPhases(scorer: RingScorer, order: readonly number[], tMax: number, maxEvaluations: number): Int32Array {
+function searchPhases(
+  scorer: RingScorer,
+  order: readonly number[],
+  tMax: number,
+  maxEvaluations: number,
+): Int32Array {
   const { delay, floor } = scorer.ringArcs(order);
   const multiplicity = multiplicities(delay, tMax);
   const phase = new Int32Array(order.length);

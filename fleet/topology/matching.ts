@@ -14,7 +14,11 @@ export interface WeightedEdge {
 }
 
 /** mate[v] = vertex matched to v, or -1. With maxCardinality, the heaviest maximum matching. */
-export function maxWeightMatching(vertexCount: number, edges: readonly WeightedEdge[], maxCardinality: boolean): Int32Array {
+export function maxWeightMatching(
+  vertexCount: number,
+  edges: readonly WeightedEdge[],
+  maxCardinality: boolean,
+): Int32Array {
   const nvertex = vertexCount;
   const nedge = edges.length;
   const mateOut = new Int32Array(nvertex).fill(-1);
@@ -412,7 +416,12 @@ export function maxWeightMatching(vertexCount: number, edges: readonly WeightedE
     }
     if (!augmented) break;
     for (let b = nvertex; b < 2 * nvertex; b++) {
-      if (at(blossomparent, b) === -1 && at(blossombase, b) >= 0 && at(label, b) === 1 && at(dualvar, b) === 0) {
+      if (
+        at(blossomparent, b) === -1 &&
+        at(blossombase, b) >= 0 &&
+        at(label, b) === 1 &&
+        at(dualvar, b) === 0
+      ) {
         expandBlossom(b, true);
       }
     }
@@ -422,10 +431,14 @@ export function maxWeightMatching(vertexCount: number, edges: readonly WeightedE
 }
 
 /** Minimum-weight perfect matching on the complete graph given by `weight(i, j)`, i < j. */
-export function minWeightPerfectMatching(count: number, weight: (i: number, j: number) => number): Int32Array {
+export function minWeightPerfectMatching(
+  count: number,
+  weight: (i: number, j: number) => number,
+): Int32Array {
   if (count % 2 !== 0) throw new RangeError(`a perfect matching needs an even vertex count, got ${count}`);
   const edges: WeightedEdge[] = [];
-  for (let i = 0; i < count; i++) for (let j = i + 1; j < count; j++) edges.push({ u: i, v: j, weight: -weight(i, j) });
+  for (let i = 0; i < count; i++)
+    for (let j = i + 1; j < count; j++) edges.push({ u: i, v: j, weight: -weight(i, j) });
   return maxWeightMatching(count, edges, true);
 }
 

@@ -20,7 +20,11 @@ export interface DeltaMbst {
 export function twoWayWeight(fleet: Fleet): (u: number, v: number) => number {
   const n = fleet.size;
   const transfer = (u: number, v: number): number =>
-    Math.max(fleet.uploadMs[u] ?? 0, fleet.downloadMs[v] ?? 0, fleet.modelBits / (fleet.bandwidth[u * n + v] ?? 0));
+    Math.max(
+      fleet.uploadMs[u] ?? 0,
+      fleet.downloadMs[v] ?? 0,
+      fleet.modelBits / (fleet.bandwidth[u * n + v] ?? 0),
+    );
   const matrix = new Float64Array(n * n);
   for (let u = 0; u < n; u++) {
     for (let v = 0; v < n; v++) {

@@ -7,6 +7,8 @@ import { isStrong, stateOfRound } from './multigraph.ts';
 
 /** The reference weights: 0.7 on the silo's own model, 0.3 shared by its strong in-neighbours. */
 export const SELF_WEIGHT = 0.7;
+/** Written out rather than 1 - 0.7, which is 0.30000000000000004 in binary. */
+export const SHARED_WEIGHT = 0.3;
 
 export interface StrongInNeighbour {
   readonly silo: number;
@@ -29,7 +31,8 @@ export interface SiloRound {
 
 /** For round k, what every silo averages and with which weights. */
 export function siloRounds(multigraph: Multigraph, round: number): SiloRound[] {
-  if (!Number.isInteger(round) || round < 0) throw new RangeError(`round must be an integer >= 0, got ${round}`);
+  if (!Number.isInteger(round) || round < 0)
+    throw new RangeError(`round must be an integer >= 0, got ${round}`);
   const { overlay, multiplicity } = multigraph;
   const state = stateOfRound(multigraph, round);
   const strongIn: { silo: number; staleness: number }[][] = Array.from({ length: overlay.size }, () => []);
@@ -46,7 +49,7 @@ export function siloRounds(multigraph: Multigraph, round: number): SiloRound[] {
   });
   return strongIn.map((strong, silo) => {
     const isolated = strong.length === 0;
-    const share = isolated ? 0 : (1 - SELF_WEIGHT) / strong.length;
+    const share = isolated ? 0 : SHARED_WEIGHT / strong.length;
     return {
       silo,
       isolated,
@@ -64,7 +67,8 @@ export function mixingMatrix(multigraph: Multigraph, state: number): Float64Arra
   for (const silo of siloRounds(multigraph, state)) {
     matrix[silo.silo * n + silo.silo] = silo.selfWeight;
     for (const neighbour of silo.strong) {
-      matrix[silo.silo * n + neighbour.silo] = (matrix[silo.silo * n + neighbour.silo] ?? 0) + neighbour.weight;
+      matrix[silo.silo * n + neighbour.silo] =
+        (matrix[silo.silo * n + neighbour.silo] ?? 0) + neighbour.weight;
     }
   }
   return matrix;

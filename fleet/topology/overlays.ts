@@ -76,40 +76,64 @@ export function symmetric(weight: (u: number, v: number) => number): (u: number,
  */
 export function loadCentrality(fleet: Fleet): Float64Array {
   const n = fleet.size;
-  const weight = symmetric((u, v) => fleet.latencyMs[u * n + v] ?? 0);
+  const weight = new Float64Array(n * n);
+  for (let u = 0; u < n; u++) {
+    for (let v = 0; v < n; v++) {
+      weight[u * n + v] =
+        ((fleet.latencyMs[u * n + v] as number) + (fleet.latencyMs[v * n + u] as number)) / 2;
+    }
+  }
   const load = new Float64Array(n);
   const distance = new Float64Array(n);
   const done = new Uint8Array(n);
   const between = new Float64Array(n);
+  const predecessors = new Int32Array(n);
   for (let source = 0; source < n; source++) {
     distance.fill(Infinity);
     done.fill(0);
     distance[source] = 0;
     for (let step = 0; step < n; step++) {
       let v = -1;
+      let dv = Infinity;
       for (let u = 0; u < n; u++) {
-        if (done[u] === 0 && (v < 0 || (distance[u] ?? 0) < (distance[v] ?? 0))) v = u;
+        if (done[u] === 0 && (v < 0 || (distance[u] as number) < dv)) {
+          v = u;
+          dv = distance[u] as number;
+        }
       }
       done[v] = 1;
+      const row = v * n;
       for (let u = 0; u < n; u++) {
-        if (done[u] === 0) distance[u] = Math.min(distance[u] ?? 0, (distance[v] ?? 0) + weight(v, u));
+        const through = dv + (weight[row + u] as number);
+        if (done[u] === 0 && through < (distance[u] as number)) distance[u] = through;
       }
     }
     const byDistance = Array.from({ length: n }, (_, v) => v)
-      .filter((v) => (distance[v] ?? 0) > 0)
-      .sort((a, b) => (distance[a] ?? 0) - (distance[b] ?? 0) || a - b);
+      .filter((v) => (distance[v] as number) > 0)
+      .sort((a, b) => (distance[a] as number) - (distance[b] as number) || a - b);
     between.fill(1);
     for (let i = byDistance.length - 1; i >= 0; i--) {
-      const v = byDistance[i] ?? 0;
-      const predecessors: number[] = [];
+      const v = byDistance[i] as number;
+      const dv = distance[v] as number;
+      // Reached directly from the source: the usual case, decided without a scan.
+      if ((weight[source * n + v] as number) === dv) continue;
+      let count = 0;
+      let viaSource = false;
       for (let u = 0; u < n; u++) {
-        if (u !== v && (distance[u] ?? 0) + weight(u, v) === distance[v]) predecessors.push(u);
+        if (u !== v && (distance[u] as number) + (weight[u * n + v] as number) === dv) {
+          if (u === source) viaSource = true;
+          predecessors[count++] = u;
+        }
       }
       // networkx stops at the source: a silo reached directly from it passes nothing on.
-      if (predecessors.includes(source)) continue;
-      for (const u of predecessors) between[u] = (between[u] ?? 0) + (between[v] ?? 0) / predecessors.length;
+      if (viaSource) continue;
+      const share = (between[v] as number) / count;
+      for (let k = 0; k < count; k++) {
+        const u = predecessors[k] as number;
+        between[u] = (between[u] as number) + share;
+      }
     }
-    for (let v = 0; v < n; v++) load[v] = (load[v] ?? 0) + (between[v] ?? 0) - 1;
+    for (let v = 0; v < n; v++) load[v] = (load[v] as number) + (between[v] as number) - 1;
   }
   return load;
 }
@@ -124,7 +148,10 @@ export function starOverlay(fleet: Fleet): Overlay {
 }
 
 /** Kruskal on all pairs; equal weights keep the pair order (i < j, lexicographic). */
-export function minimumSpanningTree(size: number, weight: (u: number, v: number) => number): [number, number][] {
+export function minimumSpanningTree(
+  size: number,
+  weight: (u: number, v: number) => number,
+): [number, number][] {
   const pairs: { u: number; v: number; w: number }[] = [];
   for (let u = 0; u < size; u++) for (let v = u + 1; v < size; v++) pairs.push({ u, v, w: weight(u, v) });
   pairs.sort((a, b) => a.w - b.w);
@@ -155,7 +182,10 @@ export function minimumSpanningTree(size: number, weight: (u: number, v: number)
 export function mstOverlay(fleet: Fleet): Overlay {
   const n = fleet.size;
   const weight = symmetric(
-    (u, v) => (fleet.computeMs[u] ?? 0) + (fleet.latencyMs[u * n + v] ?? 0) + fleet.modelBits / (fleet.bandwidth[u * n + v] ?? 0),
+    (u, v) =>
+      (fleet.computeMs[u] ?? 0) +
+      (fleet.latencyMs[u * n + v] ?? 0) +
+      fleet.modelBits / (fleet.bandwidth[u * n + v] ?? 0),
   );
   return { kind: 'mst', size: n, arcs: bidirected(minimumSpanningTree(n, weight)) };
 }

@@ -53,7 +53,10 @@ export function simulateSchedule(
       strong[e] = isStrong ? 1 : 0;
       let w = 0;
       if (isStrong) {
-        w = previousStrong[e] === 1 ? (fullMs[e] as number) : Math.max(floorMs[e] as number, (fullMs[e] as number) - (stored[e] as number));
+        w =
+          previousStrong[e] === 1
+            ? (fullMs[e] as number)
+            : Math.max(floorMs[e] as number, (fullMs[e] as number) - (stored[e] as number));
       }
       weights[e] = w;
       sum += w;
@@ -83,7 +86,8 @@ export function arcSchedule(fleet: Fleet, multigraph: Multigraph): ArcSchedule {
 }
 
 export function simulate(fleet: Fleet, multigraph: Multigraph, rounds: number): Simulation {
-  if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`rounds must be a positive integer, got ${rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new RangeError(`rounds must be a positive integer, got ${rounds}`);
   const { arcs } = multigraph.overlay;
   let cycleMean: ((weights: Float64Array) => number) | null = null;
   if (!isHamiltonianCycle(fleet.size, arcs)) {
