@@ -88,7 +88,8 @@ export function describeError(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
     if (current instanceof Error) {
-      parts.push(current.message);
+      // Wrappers often quote their cause already; print each message once.
+      if (!parts.some((p) => p.includes(current instanceof Error ? current.message : ''))) parts.push(current.message);
       current = current.cause;
     } else {
       parts.push(String(current));

@@ -28,6 +28,7 @@ export type GreyMap =
     };
 
 export type LinearGreyMap = GreyMap & { kind: 'linear' };
+export type YuvGreyMap = GreyMap & { kind: 'yuv-rgb' };
 
 export type GreyWeights = readonly [number, number, number];
 

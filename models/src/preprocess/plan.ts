@@ -8,16 +8,16 @@ import type { WordView } from './pair-mean.ts';
 
 /** Bilinear taps along one axis for each output sample inside the crop. */
 export interface AxisTaps {
+  /** Per output sample: source index of the lower and upper tap. */
+  readonly i0: Int32Array;
+  readonly i1: Int32Array;
+  /** Per output sample: weight of the upper tap (the lower one gets 1 - w). */
+  readonly w: Float64Array;
   /** Distinct source indices the crop reads, ascending. */
   readonly src: Int32Array;
   /** Per output sample: index into `src` of the lower and upper tap. */
   readonly lo: Int32Array;
   readonly hi: Int32Array;
-  /** Per output sample: weight of the upper tap (the lower one gets 1 - w). */
-  readonly w: Float64Array;
-  /** Per output sample: source index of the lower and upper tap. */
-  readonly i0: Int32Array;
-  readonly i1: Int32Array;
 }
 
 /** Where the 2x2-mean fast path starts and how far it steps, in source pixels. */
@@ -37,8 +37,6 @@ export interface ResamplePlan {
   readonly rows: AxisTaps;
   /** Non-null when both axes shrink by an even integer factor (see `pairGrid`). */
   readonly pair: PairGrid | null;
-  /** Scratch: grey of `cols.src` on one source row. */
-  readonly greyRow: Float64Array;
   /** Scratch: horizontally resampled rows, one per entry of `rows.src`. */
   readonly horizontal: Float64Array;
   /** Scratch: the 32-bit view of the last frame read by the 2x path. */
@@ -88,7 +86,7 @@ export function axisTaps(srcSize: number, resizedSize: number, start: number, co
   const position = new Map<number, number>();
   src.forEach((s, i) => position.set(s, i));
   const find = (s: number): number => position.get(s) ?? 0;
-  return { src, lo: i0s.map(find), hi: i1s.map(find), w, i0: i0s, i1: i1s };
+  return { i0: i0s, i1: i1s, w, src, lo: i0s.map(find), hi: i1s.map(find) };
 }
 
 /**
@@ -122,7 +120,6 @@ export function buildPlan(geometry: CropGeometry, srcWidth: number, srcHeight: n
       px !== null && py !== null
         ? { x0: px.first, y0: py.first, strideX: px.stride, strideY: py.stride }
         : null,
-    greyRow: new Float64Array(cols.src.length),
     horizontal: new Float64Array(rows.src.length * cropWidth),
     wordView: { words: new Uint32Array(0) },
   };

@@ -1,0 +1,30 @@
+// The steering engine interface every runtime implements (ONNX Runtime on the robot, TF.js for
+// training-side checks), so nodes and tests are written once against it.
+import { z } from 'zod';
+
+export interface SteeringEngine {
+  /** Which runtime and device actually run, e.g. "onnxruntime cpu, 1 thread". */
+  readonly description: string;
+  /** N x 1 x 200 x 200 float32 in, N steering values out. */
+  run(batch: Float32Array, n: number): Promise<Float32Array>;
+  /** Batch-1 low-latency path: one preprocessed frame in, its steering value out. */
+  runOne(frame: Float32Array): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+export const EXECUTION_PROVIDERS = ['tensorrt', 'cuda', 'qnn', 'coreml', 'dml', 'webgpu', 'cpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
+export const EngineConfigSchema = z
+  .object({
+    /** Tried in order; the first that starts is used. */
+    executionProviders: z.array(z.enum(EXECUTION_PROVIDERS)).min(1).default(['cpu']),
+    intraOpThreads: z.number().int().min(1).max(64).default(1),
+    warmupRuns: z.number().int().min(0).max(1000).default(10),
+  })
+  .strict();
+
+export type EngineConfig = z.infer<typeof EngineConfigSchema>;
+export type EngineConfigInput = z.input<typeof EngineConfigSchema>;
+
+export const FRAME_VALUES = 200 * 200;

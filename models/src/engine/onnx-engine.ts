@@ -1,0 +1,109 @@
+// ONNX Runtime adapter. Execution providers are tried in the configured order (e.g. TensorRT,
+// CUDA, QNN, CPU) and one line says what runs, so a robot never silently runs on the CPU.
+import * as ort from 'onnxruntime-node';
+import { InferenceError } from '../errors.ts';
+import { EngineConfigSchema, FRAME_VALUES, type EngineConfigInput, type SteeringEngine } from './engine.ts';
+
+export interface OnnxEngineOptions {
+  readonly onnx: Uint8Array;
+  readonly inputName?: string;
+  readonly outputName?: string;
+  readonly config?: EngineConfigInput;
+  readonly log?: (line: string) => void;
+}
+
+export class OnnxEngine implements SteeringEngine {
+  readonly description: string;
+  readonly #session: ort.InferenceSession;
+  readonly #inputName: string;
+  readonly #outputName: string;
+  // The batch-1 path reuses one input buffer and tensor: no allocation per frame.
+  readonly #one = new Float32Array(FRAME_VALUES);
+  readonly #oneTensor: ort.Tensor;
+
+  private constructor(
+    session: ort.InferenceSession,
+    inputName: string,
+    outputName: string,
+    description: string,
+  ) {
+    this.#session = session;
+    this.#inputName = inputName;
+    this.#outputName = outputName;
+    this.description = description;
+    this.#oneTensor = new ort.Tensor('float32', this.#one, [1, 1, 200, 200]);
+  }
+
+  static async create(options: OnnxEngineOptions): Promise<OnnxEngine> {
+    const config = EngineConfigSchema.parse(options.config ?? {});
+    const skipped: string[] = [];
+    let session: ort.InferenceSession | undefined;
+    let provider = '';
+    for (const ep of config.executionProviders) {
+      try {
+        session = await ort.InferenceSession.create(options.onnx, {
+          executionProviders: [ep],
+          intraOpNumThreads: config.intraOpThreads,
+          interOpNumThreads: 1,
+          executionMode: 'sequential',
+          graphOptimizationLevel: 'all',
+        });
+        provider = ep;
+        break;
+      } catch (error) {
+        skipped.push(`${ep}: ${firstLine(error)}`);
+      }
+    }
+    if (session === undefined) {
+      throw new InferenceError(`no execution provider could start the model (${skipped.join('; ')})`);
+    }
+    const inputName = options.inputName ?? session.inputNames[0] ?? 'input';
+    const outputName = options.outputName ?? session.outputNames[0] ?? 'steering';
+    const threads = `${config.intraOpThreads} intra-op thread${config.intraOpThreads === 1 ? '' : 's'}`;
+    const description = `onnxruntime ${provider}, ${threads}`;
+    (options.log ?? console.error)(
+      `inference: ${description}${skipped.length > 0 ? ` (unavailable: ${skipped.join('; ')})` : ''}`,
+    );
+    const engine = new OnnxEngine(session, inputName, outputName, description);
+    for (let i = 0; i < config.warmupRuns; i++) await engine.runOne(engine.#one);
+    return engine;
+  }
+
+  async run(batch: Float32Array, n: number): Promise<Float32Array> {
+    if (!Number.isInteger(n) || n < 1 || batch.length !== n * FRAME_VALUES) {
+      throw new InferenceError(`batch of ${batch.length} values is not ${n} x 1 x 200 x 200`);
+    }
+    return this.#run(new ort.Tensor('float32', batch, [n, 1, 200, 200]));
+  }
+
+  async runOne(frame: Float32Array): Promise<number> {
+    if (frame.length !== FRAME_VALUES)
+      throw new InferenceError(`frame has ${frame.length} values, expected ${FRAME_VALUES}`);
+    if (frame !== this.#one) this.#one.set(frame);
+    const out = await this.#run(this.#oneTensor);
+    return out[0]!;
+  }
+
+  async #run(input: ort.Tensor): Promise<Float32Array> {
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result = await this.#session.run({ [this.#inputName]: input });
+    } catch (error) {
+      throw new InferenceError('ONNX Runtime failed to run the model', { cause: error });
+    }
+    const out = result[this.#outputName];
+    if (out === undefined || !(out.data instanceof Float32Array)) {
+      throw new InferenceError(`model has no float32 output named ${this.#outputName}`);
+    }
+    return out.data;
+  }
+
+  async dispose(): Promise<void> {
+    await this.#session.release();
+  }
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0]!.slice(0, 160);
+}
