@@ -35,14 +35,14 @@ async function measure(frames: number, run: (i: number) => unknown): Promise<Ben
 }
 
 /** A camera-like scene: smooth gradients with some texture, different per frame. */
-function syntheticFrame(seed: number, bytesPerPixel: number): Uint8Array {
-  const data = new Uint8Array(WIDTH * HEIGHT * bytesPerPixel);
+function syntheticFrame(seed: number, bytesPerPixel: number, width: number, height: number): Uint8Array {
+  const data = new Uint8Array(width * height * bytesPerPixel);
   let state = (seed * 2654435761) >>> 0;
-  for (let y = 0; y < HEIGHT; y++) {
-    for (let x = 0; x < WIDTH; x++) {
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
       state = (state * 1664525 + 1013904223) >>> 0;
       const noise = state >>> 28;
-      const p = (y * WIDTH + x) * bytesPerPixel;
+      const p = (y * width + x) * bytesPerPixel;
       for (let c = 0; c < bytesPerPixel; c++) {
         data[p + c] = ((x * (c + 1) + y * (3 - c) + seed * 17) >> 2) + noise;
       }
@@ -51,14 +51,14 @@ function syntheticFrame(seed: number, bytesPerPixel: number): Uint8Array {
   return data;
 }
 
-function rawFrames(encoding: string, bytesPerPixel: number): RawImage[] {
+function rawFrames(encoding: string, bytesPerPixel: number, width = WIDTH, height = HEIGHT): RawImage[] {
   return Array.from({ length: DISTINCT_FRAMES }, (_, seed) => ({
-    width: WIDTH,
-    height: HEIGHT,
+    width,
+    height,
     encoding,
     is_bigendian: 0,
-    step: WIDTH * bytesPerPixel,
-    data: syntheticFrame(seed, bytesPerPixel),
+    step: width * bytesPerPixel,
+    data: syntheticFrame(seed, bytesPerPixel, width, height),
   }));
 }
 
@@ -99,11 +99,14 @@ export async function benchPreprocessCommand(args: string[]): Promise<number> {
     ['yuyv', () => benchRaw(pre, rawFrames('yuyv', 2), frames)],
     ['mono8', () => benchRaw(pre, rawFrames('mono8', 1), frames)],
     ['jpeg', () => benchJpeg(pre, Math.max(1, Math.floor(frames / 10)))],
+    // Not 640x480: these take the general bilinear path instead of the 2x2 mean.
+    ['rgb8 1280x720', () => benchRaw(pre, rawFrames('rgb8', 3, 1280, 720), frames)],
+    ['rgb8 424x240', () => benchRaw(pre, rawFrames('rgb8', 3, 424, 240), frames)],
   ];
-  console.log(`preprocess ${WIDTH}x${HEIGHT} -> FADNET_INPUT_SPEC, single thread`);
+  console.log(`preprocess ${WIDTH}x${HEIGHT} -> FADNET_INPUT_SPEC, single thread, ${frames} frames`);
   for (const [name, run] of cases) {
     const { p50_ms, p99_ms } = await run();
-    console.log(`${name.padEnd(6)} p50 ${p50_ms.toFixed(3)} ms  p99 ${p99_ms.toFixed(3)} ms`);
+    console.log(`${name.padEnd(14)} p50 ${p50_ms.toFixed(3)} ms  p99 ${p99_ms.toFixed(3)} ms`);
   }
   return 0;
 }

@@ -38,8 +38,11 @@ describe('OpenCV INTER_LINEAR coordinates', () => {
     // Upscale 4 -> 8: src = (d + 0.5) / 2 - 0.5, i.e. -0.25, 0.25, ..., 3.25.
     const taps = axisTaps(4, 8, 0, 8);
     expect(Array.from(taps.w)).toEqual([0, 0.25, 0.75, 0.25, 0.75, 0.25, 0.75, 0]);
-    expect(Array.from(taps.lo).map((i) => taps.src[i])).toEqual([0, 0, 0, 1, 1, 2, 2, 3]);
-    expect(Array.from(taps.hi).map((i) => taps.src[i])).toEqual([0, 1, 1, 2, 2, 3, 3, 3]);
+    expect(Array.from(taps.i0)).toEqual([0, 0, 0, 1, 1, 2, 2, 3]);
+    expect(Array.from(taps.i1)).toEqual([0, 1, 1, 2, 2, 3, 3, 3]);
+    expect(Array.from(taps.src)).toEqual([0, 1, 2, 3]);
+    expect(Array.from(taps.lo).map((i) => taps.src[i])).toEqual(Array.from(taps.i0));
+    expect(Array.from(taps.hi).map((i) => taps.src[i])).toEqual(Array.from(taps.i1));
   });
 
   it('640x480 -> 320x240 is exactly the 2x2 box mean', () => {
