@@ -1,0 +1,40 @@
+// Training-step benchmark: median ms per step, batch 32 at 200x200, default backend.
+import { parseArgs } from 'node:util';
+import { initTfjs } from '../src/tfjs/backend.ts';
+import { syntheticDataset } from '../src/train/dataset.ts';
+import { Trainer } from '../src/train/trainer.ts';
+import { round3, summarise } from './stats.ts';
+
+export async function benchTrainCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      json: { type: 'boolean', default: false },
+      steps: { type: 'string', default: '12' },
+      batch: { type: 'string', default: '32' },
+    },
+  });
+  const steps = Number(values.steps);
+  const batch = Number(values.batch);
+  const backend = await initTfjs({ log: values.json ? () => {} : (line) => console.error(line) });
+  const trainer = await Trainer.create({
+    config: { seed: 1, batchSize: batch, steps: steps + 2 },
+    dataset: syntheticDataset(batch * 4, 1),
+  });
+  const times: number[] = [];
+  for (let i = 0; i < steps + 2; i++) {
+    const report = await trainer.trainStep();
+    if (i >= 2) times.push(report.ms); // the first steps compile kernels and grow memory
+    if (!values.json)
+      console.error(`step ${report.step}: ${report.ms.toFixed(1)} ms, loss ${report.loss.toFixed(4)}`);
+  }
+  trainer.dispose();
+  const s = summarise(times);
+  const result = { step_ms: round3(s.p50), backend: backend.name, batch, steps };
+  if (values.json) console.log(JSON.stringify(result));
+  else
+    console.log(
+      `training step: median ${result.step_ms} ms (batch ${batch}, 200x200, backend ${backend.name}, ${steps} steps)`,
+    );
+  return 0;
+}

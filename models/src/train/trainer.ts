@@ -1,0 +1,280 @@
+// Local training: Adam, warm-up + cosine learning rate, batch 32, MSE loss, RMSE metric.
+// Deterministic for a seed: the shuffle of each epoch and the dropout mask of each step are
+// functions of (seed, epoch) and (seed, step), so a resumed run continues bit-for-bit.
+import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
+import { CheckpointError } from '../errors.ts';
+import { DROPOUT_P, FadnetTfjs } from '../fadnet/tfjs-model.ts';
+import { writeFileAtomic } from '../files.ts';
+import { decodeSafetensors, encodeSafetensors } from '../weights/safetensors.ts';
+import { FADNET_PARAMS } from '../weights/spec.ts';
+import { initialWeights, mulberry32, type WeightSet } from '../weights/weight-set.ts';
+import { adamStep, createAdamState, type AdamState } from './adam.ts';
+import { FRAME_VALUES, type TrainingDataset } from './dataset.ts';
+import { learningRate, LrScheduleSchema } from './schedule.ts';
+
+export const TrainConfigSchema = z
+  .object({
+    seed: z.number().int().nonnegative().default(0),
+    batchSize: z.number().int().positive().max(1024).default(32),
+    steps: z.number().int().positive(),
+    lr: LrScheduleSchema.partial({ totalSteps: true }).default({ base: 1e-3, warmupSteps: 50, floor: 1e-5 }),
+    checkpointEvery: z.number().int().positive().default(100),
+  })
+  .strict();
+
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+
+export interface StepReport {
+  readonly step: number;
+  readonly loss: number;
+  readonly rmse: number;
+  readonly lr: number;
+  readonly ms: number;
+}
+
+const TRAINABLE = FADNET_PARAMS.filter((p) => p.kind === 'trainable').map((p) => p.name);
+const CHECKPOINT_FORMAT = 'fadnet-edge/checkpoint@1';
+
+export class Trainer {
+  readonly config: TrainConfig;
+  readonly model: FadnetTfjs;
+  readonly #dataset: TrainingDataset;
+  readonly #params: Map<string, tf.Variable>;
+  readonly #adam: AdamState;
+  readonly #checkpointPath: string | undefined;
+  readonly #x: Float32Array;
+  readonly #y: Float32Array;
+  #order: number[] = [];
+  #orderEpoch = -1;
+
+  private constructor(
+    config: TrainConfig,
+    model: FadnetTfjs,
+    dataset: TrainingDataset,
+    checkpointPath: string | undefined,
+  ) {
+    this.config = config;
+    this.model = model;
+    this.#dataset = dataset;
+    this.#checkpointPath = checkpointPath;
+    this.#params = new Map(TRAINABLE.map((n) => [n, model.variable(n)]));
+    this.#adam = createAdamState(this.#params);
+    this.#x = new Float32Array(config.batchSize * FRAME_VALUES);
+    this.#y = new Float32Array(config.batchSize);
+  }
+
+  /**
+   * Starts from `weights` (or a seeded initialisation), or resumes from the checkpoint file
+   * when `resume` is set and the file exists.
+   */
+  static async create(options: {
+    config: TrainConfigInput;
+    dataset: TrainingDataset;
+    weights?: WeightSet;
+    checkpointPath?: string;
+    resume?: boolean;
+  }): Promise<Trainer> {
+    const config = TrainConfigSchema.parse(options.config);
+    if (options.dataset.size < config.batchSize) {
+      throw new RangeError(
+        `dataset has ${options.dataset.size} samples, fewer than one batch of ${config.batchSize}`,
+      );
+    }
+    const model = FadnetTfjs.create(options.weights ?? initialWeights(config.seed));
+    const trainer = new Trainer(config, model, options.dataset, options.checkpointPath);
+    if (options.resume === true && options.checkpointPath !== undefined) {
+      let bytes: Uint8Array | undefined;
+      try {
+        bytes = new Uint8Array(await readFile(options.checkpointPath));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+      if (bytes !== undefined) trainer.restore(bytes);
+    }
+    return trainer;
+  }
+
+  get step(): number {
+    return this.#adam.step;
+  }
+
+  #batchIndices(step: number): number[] {
+    const perEpoch = Math.floor(this.#dataset.size / this.config.batchSize);
+    const epoch = Math.floor(step / perEpoch);
+    if (epoch !== this.#orderEpoch) {
+      const rand = mulberry32(this.config.seed * 1_000_003 + epoch);
+      const order = Array.from({ length: this.#dataset.size }, (_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+      this.#order = order;
+      this.#orderEpoch = epoch;
+    }
+    const start = (step % perEpoch) * this.config.batchSize;
+    return this.#order.slice(start, start + this.config.batchSize);
+  }
+
+  #dropoutMask(step: number): tf.Tensor2D {
+    const rand = mulberry32(this.config.seed * 7_919 + step * 104_729 + 1);
+    const n = this.config.batchSize * 128;
+    const mask = new Float32Array(n);
+    for (let i = 0; i < n; i++) mask[i] = rand() < DROPOUT_P ? 0 : 1;
+    return tf.tensor2d(mask, [this.config.batchSize, 128]);
+  }
+
+  /** One optimisation step on the next batch. */
+  async trainStep(): Promise<StepReport> {
+    const t0 = performance.now();
+    const step = this.#adam.step;
+    const bs = this.config.batchSize;
+    await this.#dataset.read(this.#batchIndices(step), this.#x, this.#y);
+    const lr = learningRate(
+      { ...this.config.lr, totalSteps: this.config.lr.totalSteps ?? this.config.steps },
+      step,
+    );
+    const x = tf.tensor4d(this.#x, [bs, 1, 200, 200]);
+    const y = tf.tensor2d(this.#y, [bs, 1]);
+    const mask = this.#dropoutMask(step);
+    let updates: ReadonlyMap<string, tf.Tensor1D> = new Map();
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const result = this.model.forward(x, { training: true, dropoutMask: mask });
+        updates = result.runningUpdates;
+        return tf.mean(tf.squaredDifference(result.output, y)) as tf.Scalar;
+      }, [...this.#params.values()]);
+      const loss = (await value.data())[0]!;
+      value.dispose();
+      if (!Number.isFinite(loss)) {
+        tf.dispose(grads);
+        throw new Error(`training diverged at step ${step}: loss is ${loss}`);
+      }
+      const byName = new Map<string, tf.Tensor>([...this.#params].map(([n, v]) => [n, grads[v.name]!]));
+      adamStep(this.#adam, this.#params, byName, lr);
+      tf.dispose(grads);
+      this.model.applyRunningUpdates(updates);
+      return { step: this.#adam.step, loss, rmse: Math.sqrt(loss), lr, ms: performance.now() - t0 };
+    } finally {
+      for (const u of updates.values()) u.dispose();
+      tf.dispose([x, y, mask]);
+    }
+  }
+
+  /** Runs to config.steps, checkpointing every checkpointEvery steps and at the end. */
+  async run(onStep?: (report: StepReport) => void): Promise<StepReport[]> {
+    const reports: StepReport[] = [];
+    while (this.#adam.step < this.config.steps) {
+      const report = await this.trainStep();
+      reports.push(report);
+      onStep?.(report);
+      if (this.#checkpointPath !== undefined && this.#adam.step % this.config.checkpointEvery === 0) {
+        await this.saveCheckpoint();
+      }
+    }
+    if (this.#checkpointPath !== undefined) await this.saveCheckpoint();
+    return reports;
+  }
+
+  /** Eval-mode RMSE over a dataset, in batches. */
+  async evaluate(dataset: TrainingDataset, batch = 32): Promise<number> {
+    let sum = 0;
+    const x = new Float32Array(batch * FRAME_VALUES);
+    const y = new Float32Array(batch);
+    for (let start = 0; start < dataset.size; start += batch) {
+      const n = Math.min(batch, dataset.size - start);
+      await dataset.read(
+        Array.from({ length: n }, (_, i) => start + i),
+        x,
+        y,
+      );
+      const pred = tf.tidy(() =>
+        this.model.predict(tf.tensor4d(x.subarray(0, n * FRAME_VALUES), [n, 1, 200, 200])),
+      );
+      const p = (await pred.data()) as Float32Array;
+      pred.dispose();
+      for (let i = 0; i < n; i++) sum += (p[i]! - y[i]!) ** 2;
+    }
+    return Math.sqrt(sum / dataset.size);
+  }
+
+  checkpointBytes(): Uint8Array {
+    const tensors: [string, { shape: number[]; data: Float32Array }][] = [];
+    const weights = this.model.weights();
+    for (const p of FADNET_PARAMS)
+      tensors.push([p.name, { shape: [...p.shape], data: weights.get(p.name)! }]);
+    for (const [name, m] of this.#adam.m)
+      tensors.push([`adam.m.${name}`, { shape: m.shape, data: m.dataSync() as Float32Array }]);
+    for (const [name, v] of this.#adam.v)
+      tensors.push([`adam.v.${name}`, { shape: v.shape, data: v.dataSync() as Float32Array }]);
+    return encodeSafetensors(tensors, {
+      metadata: {
+        format: CHECKPOINT_FORMAT,
+        step: String(this.#adam.step),
+        seed: String(this.config.seed),
+        batchSize: String(this.config.batchSize),
+      },
+    });
+  }
+
+  async saveCheckpoint(): Promise<void> {
+    if (this.#checkpointPath === undefined) return;
+    await writeFileAtomic(this.#checkpointPath, this.checkpointBytes());
+  }
+
+  /** Restores weights, Adam moments and step; all are checked before any is applied. */
+  restore(bytes: Uint8Array): void {
+    let decoded;
+    try {
+      decoded = decodeSafetensors(bytes);
+    } catch (error) {
+      throw new CheckpointError('checkpoint is not a readable safetensors file', { cause: error });
+    }
+    const meta = decoded.metadata;
+    if (meta['format'] !== CHECKPOINT_FORMAT)
+      throw new CheckpointError(`checkpoint format is ${meta['format']}, expected ${CHECKPOINT_FORMAT}`);
+    if (meta['seed'] !== String(this.config.seed) || meta['batchSize'] !== String(this.config.batchSize)) {
+      throw new CheckpointError(
+        `checkpoint was made with seed ${meta['seed']} and batch ${meta['batchSize']}, this run uses seed ${this.config.seed} and batch ${this.config.batchSize}`,
+      );
+    }
+    const step = Number(meta['step']);
+    if (!Number.isInteger(step) || step < 0)
+      throw new CheckpointError(`checkpoint step ${meta['step']} is not a step count`);
+    const weights = new Map(
+      FADNET_PARAMS.map((p) => [p.name, decoded.tensors.get(p.name)!] as const).filter(
+        ([, t]) => t !== undefined,
+      ),
+    );
+    const moments: [tf.Variable, Float32Array][] = [];
+    for (const [kind, table] of [
+      ['m', this.#adam.m],
+      ['v', this.#adam.v],
+    ] as const) {
+      for (const [name, variable] of table) {
+        const t = decoded.tensors.get(`adam.${kind}.${name}`);
+        if (t === undefined || t.data.length !== variable.size)
+          throw new CheckpointError(`checkpoint lacks adam.${kind}.${name}`);
+        moments.push([variable, t.data]);
+      }
+    }
+    try {
+      this.model.load(weights); // validates every tensor first, then assigns all
+    } catch (error) {
+      throw new CheckpointError(`checkpoint weights are invalid: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    tf.tidy(() => {
+      for (const [variable, data] of moments) variable.assign(tf.tensor(data, variable.shape));
+    });
+    this.#adam.step = step;
+  }
+
+  dispose(): void {
+    for (const v of [...this.#adam.m.values(), ...this.#adam.v.values()]) v.dispose();
+    this.model.dispose();
+  }
+}
