@@ -64,7 +64,7 @@ export function pairMean(
   const words = wordsOf(data, plan.wordView);
   const rowWords = step >> 2;
   const first = (y0 * step + x0 * bpp) >> 2;
-  const dy = grid.strideY * rowWords;
+  const dy = strideY * rowWords;
   switch (bpp) {
     case 1:
       swar1(words, first, dy, rowWords, w, h, offset, out, c0);
