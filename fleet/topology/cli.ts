@@ -105,18 +105,29 @@ function overlaysOf(values: Values): OverlayName[] {
   return [requested];
 }
 
-async function writePicture(values: Values, plan: TopologyPlan, path: string): Promise<void> {
+async function writePicture(
+  values: Values,
+  plan: TopologyPlan,
+  requested: readonly OverlayName[],
+  path: string,
+): Promise<void> {
   const multigraph = plan.improved?.multigraph ?? plan.multigraph?.multigraph;
   if (multigraph === undefined) throw new TopologyInputError('--svg needs the multigraph');
-  const single = plan.options.overlays.length === 1 ? plan.options.overlays[0] : undefined;
-  const shown =
-    (single === 'star'
+  const single = requested.length === 1 ? requested[0] : undefined;
+  // The left panel: the one overlay asked for, else the ring whose state the right panel shows.
+  const improvedRing =
+    plan.improved === null
+      ? null
+      : { overlay: plan.improved.multigraph.overlay, cycleTimeMs: plan.improved.ringCycleTimeMs };
+  const tree =
+    single === 'star'
       ? plan.star
       : single === 'mst'
         ? plan.mst
         : single === 'delta-mbst'
           ? plan.deltaMbst
-          : null) ?? plan.ring;
+          : null;
+  const shown = tree ?? improvedRing ?? plan.ring;
   if (shown === null) throw new TopologyInputError('--svg needs an overlay');
   let state = number(values, 'state', -1, true);
   if (state < 0) {
@@ -188,6 +199,6 @@ export async function topologyCommand(args: string[]): Promise<number> {
     for (const line of reportText(reported)) console.log(line);
     if (values.explain === true) for (const line of explainLines(reported)) console.log(line);
   }
-  if (picture !== undefined) await writePicture(values, plan, picture);
+  if (picture !== undefined) await writePicture(values, plan, overlays, picture);
   return 0;
 }

@@ -17,14 +17,19 @@ export interface PictureOptions {
   readonly state: number;
 }
 
-const PANEL = 560;
 const MARGIN = 70;
+
+/** Panel side: wide enough that neighbours on the circle are ~3 silo radii apart. */
+function panelSize(size: number): number {
+  return Math.max(560, Math.ceil(size * 9.5));
+}
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function layout(size: number, order: readonly number[]): { x: Float64Array; y: Float64Array } {
+  const PANEL = panelSize(size);
   const x = new Float64Array(size);
   const y = new Float64Array(size);
   const radius = PANEL / 2 - MARGIN;
@@ -41,14 +46,14 @@ function arcLine(x: Float64Array, y: Float64Array, from: number, to: number, att
   const [x1, y1, x2, y2] = [x[from] ?? 0, y[from] ?? 0, x[to] ?? 0, y[to] ?? 0];
   const length = Math.hypot(x2 - x1, y2 - y1) || 1;
   // Stop short of the circles so that arrowheads stay visible.
-  const shrink = Math.min(11 / length, 0.45);
+  const shrink = Math.min(7 / length, 0.45);
   const f = (a: number, b: number, t: number): string => (a + (b - a) * t).toFixed(1);
   return `<line x1="${f(x1, x2, shrink)}" y1="${f(y1, y2, shrink)}" x2="${f(x1, x2, 1 - shrink)}" y2="${f(y1, y2, 1 - shrink)}" ${attributes}/>`;
 }
 
 function silos(fleet: Fleet, x: Float64Array, y: Float64Array, isolated: ReadonlySet<number>): string[] {
-  const radius = fleet.size > 60 ? 6 : 9;
-  const font = fleet.size > 60 ? 6 : 9;
+  const radius = fleet.size > 60 ? 5 : 9;
+  const font = fleet.size > 60 ? 5 : 9;
   return Array.from({ length: fleet.size }, (_, v) => {
     const fill = isolated.has(v) ? '#d62728' : '#ffffff';
     const text = isolated.has(v) ? '#ffffff' : '#222222';
@@ -62,6 +67,7 @@ function silos(fleet: Fleet, x: Float64Array, y: Float64Array, isolated: Readonl
 
 export function renderPlanSvg(options: PictureOptions): string {
   const { fleet, overlay, multigraph, state } = options;
+  const PANEL = panelSize(fleet.size);
   const order = multigraph.overlay.order ?? overlay.order ?? [];
   const { x, y } = layout(fleet.size, order);
   const isolated = new Set(isolatedSilos(multigraph, state));
