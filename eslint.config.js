@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'coverage/', 'out/', '**/*.mjs', 'firmware-bridge/firmware/build/'] },
+  {
+    ignores: [
+      '.tmp-*',
+      'node_modules/',
+      'dist/',
+      'coverage/',
+      'out/',
+      '**/*.mjs',
+      'firmware-bridge/firmware/build/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

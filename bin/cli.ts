@@ -74,7 +74,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await (await entry.load())(rest);
+    return await (
+      await entry.load()
+    )(rest);
   } catch (error) {
     // Errors reaching here are bad input or a failed dependency: print the message with its
     // cause chain, not a stack, and exit non-zero.
@@ -89,7 +91,8 @@ export function describeError(error: unknown): string {
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
     if (current instanceof Error) {
       // Wrappers often quote their cause already; print each message once.
-      if (!parts.some((p) => p.includes(current instanceof Error ? current.message : ''))) parts.push(current.message);
+      if (!parts.some((p) => p.includes(current instanceof Error ? current.message : '')))
+        parts.push(current.message);
       current = current.cause;
     } else {
       parts.push(String(current));

@@ -8,7 +8,9 @@ export const FIXTURE_DIR = path.join(SHARED_DIR, 'reference/fadnet');
 export function sharedFile(relative: string): string {
   const file = path.join(SHARED_DIR, relative);
   if (!existsSync(file)) {
-    throw new Error(`shared file ${relative} is missing: tests expect the shared/ folder beside the project root`);
+    throw new Error(
+      `shared file ${relative} is missing: tests expect the shared/ folder beside the project root`,
+    );
   }
   return file;
 }

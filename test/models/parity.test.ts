@@ -38,7 +38,11 @@ describe('FADNet parity with the reference fixture', () => {
   });
 
   it('ONNX Runtime runs the exported model and agrees with TF.js within 1e-5', async () => {
-    const engine = await OnnxEngine.create({ onnx: exportFadnetOnnx(weights), config: { warmupRuns: 1 }, log: () => {} });
+    const engine = await OnnxEngine.create({
+      onnx: exportFadnetOnnx(weights),
+      config: { warmupRuns: 1 },
+      log: () => {},
+    });
     const onnxOut = await engine.run(fx.inputs, 4);
     const model = FadnetTfjs.create(weights);
     const tfOut = tf.tidy(() => model.predict(tf.tensor4d(fx.inputs, [4, 1, 200, 200])).dataSync());
@@ -47,7 +51,9 @@ describe('FADNet parity with the reference fixture', () => {
       expect(Math.abs(onnxOut[i]! - fx.outputs[i]!)).toBeLessThan(2e-5);
     }
     // batch-1 path gives the same numbers
-    expect(Math.abs((await engine.runOne(fx.inputs.subarray(40000, 80000))) - onnxOut[1]!)).toBeLessThan(1e-6);
+    expect(Math.abs((await engine.runOne(fx.inputs.subarray(40000, 80000))) - onnxOut[1]!)).toBeLessThan(
+      1e-6,
+    );
     await engine.dispose();
     model.dispose();
   });
@@ -61,7 +67,11 @@ describe('FADNet parity with the reference fixture', () => {
       if (name.endsWith('running_var')) data.forEach((_, i) => (data[i] = 0.5 + ((i * 7) % 5) / 5));
     }
     const input = new Float32Array(3 * 40000).map((_, i) => Math.sin(i * 0.013) * Math.cos(i * 0.0007));
-    const engine = await OnnxEngine.create({ onnx: exportFadnetOnnx(w), config: { warmupRuns: 0 }, log: () => {} });
+    const engine = await OnnxEngine.create({
+      onnx: exportFadnetOnnx(w),
+      config: { warmupRuns: 0 },
+      log: () => {},
+    });
     const onnxOut = await engine.run(input, 3);
     const model = FadnetTfjs.create(w);
     const tfOut = tf.tidy(() => model.predict(tf.tensor4d(input, [3, 1, 200, 200])).dataSync());

@@ -22,7 +22,9 @@ beforeAll(async () => {
 });
 
 function shaped(w: WeightSet): Map<string, { shape: readonly number[]; data: Float32Array }> {
-  return new Map(FADNET_PARAMS.map((p) => [p.name, { shape: p.shape, data: Float32Array.from(w.get(p.name)!) }]));
+  return new Map(
+    FADNET_PARAMS.map((p) => [p.name, { shape: p.shape, data: Float32Array.from(w.get(p.name)!) }]),
+  );
 }
 
 describe('safetensors', () => {
@@ -44,7 +46,8 @@ describe('safetensors', () => {
     for (const p of FADNET_PARAMS) {
       const a = reference.get(p.name)!;
       const b = decoded.get(p.name)!;
-      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(Math.abs(a[i]!) * 1e-3 + 6e-8);
+      for (let i = 0; i < a.length; i++)
+        expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(Math.abs(a[i]!) * 1e-3 + 6e-8);
     }
   });
 
@@ -109,7 +112,9 @@ describe('weight validation', () => {
     const before = tf.tidy(() => model.predict(tf.ones([1, 1, 200, 200])).dataSync()[0]);
     const bad = shaped(initialWeights(3));
     bad.get('res_block3.conv2d_2.bias')!.data[0] = Number.POSITIVE_INFINITY; // the last conv: all others would pass
-    expect(() => model.load(bad)).toThrow('tensor res_block3.conv2d_2.bias has a non-finite value Infinity at index 0');
+    expect(() => model.load(bad)).toThrow(
+      'tensor res_block3.conv2d_2.bias has a non-finite value Infinity at index 0',
+    );
     const after = tf.tidy(() => model.predict(tf.ones([1, 1, 200, 200])).dataSync()[0]);
     expect(after).toBe(before);
     const w = model.weights();

@@ -47,6 +47,8 @@ export class OnnxEngine implements SteeringEngine {
           interOpNumThreads: 1,
           executionMode: 'sequential',
           graphOptimizationLevel: 'all',
+          // An unavailable provider makes the runtime log a native error; we report it ourselves.
+          logSeverityLevel: ep === 'cpu' ? 2 : 4,
         });
         provider = ep;
         break;
