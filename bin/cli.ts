@@ -13,6 +13,10 @@ const benches: Record<string, CommandEntry> = {
     summary: '640x480 rgb8 frames through preprocessing and the ONNX model (p50/p99, fps)',
     load: async () => (await import('../models/bench/inference.ts')).benchInferenceCommand,
   },
+  preprocess: {
+    summary: 'camera frame preprocessing per encoding (p50/p99 ms)',
+    load: async () => (await import('../models/bench/preprocess.ts')).benchPreprocessCommand,
+  },
   train: {
     summary: 'median ms per training step (batch 32, 200x200) on the default backend',
     load: async () => (await import('../models/bench/train.ts')).benchTrainCommand,
