@@ -359,7 +359,10 @@ export function improveMultigraph(fleet: Fleet, ring: Overlay, options: ImproveO
     const phase = searchPhases(tScorer, order, t, maxEvaluations);
     scorer.evaluations.count += tScorer.evaluations.count;
     const plain = buildMultigraph(fleet, overlay, t);
-    const multigraph = withMultiplicities(overlay, plain.baseDelayMs, plain.multiplicity, t, phase);
+    // The search scored the symmetrised delays; with asymmetric measurements an arc's real n
+    // can be smaller, so its phase is taken modulo n.
+    const phases = phase.map((p, e) => p % (plain.multiplicity[e] ?? 1));
+    const multigraph = withMultiplicities(overlay, plain.baseDelayMs, plain.multiplicity, t, phases);
     if (hasEmptyState(multigraph) || strongShare(multigraph.multiplicity) < minShare - EPS) continue;
     const cycleTimeMs = simulate(fleet, multigraph, rounds).meanMs;
     if (cycleTimeMs < best.cycleTimeMs - EPS) best = { multigraph, cycleTimeMs };

@@ -2,14 +2,17 @@ import { describe, expect, it } from 'vitest';
 
 import {
   buildMultigraph,
+  fleetFromMeasurements,
   improveMultigraph,
   isStrong,
+  parseMeasurements,
   PROFILES,
   ringOverlay,
   simulate,
 } from '../../fleet/topology/index.ts';
 import type { Multigraph } from '../../fleet/topology/index.ts';
 import { hasEmptyState, strongShare } from '../../fleet/topology/multigraph.ts';
+import { seededRandom } from '../../fleet/topology/synthetic.ts';
 import { NETWORK_NAMES, paperFleet } from './networks.ts';
 
 /** The longest run of consecutive rounds (over two periods) in which an arc is not strong. */
@@ -72,5 +75,29 @@ describe('planner improvement over multigraph(RING)', () => {
     expect(plan.improved).toBe(false);
     expect(plan.cycleTimeMs).toBe(plan.baseline.cycleTimeMs);
     expect(Array.from(plan.multigraph.multiplicity).every((n) => n === 1)).toBe(true);
+  });
+
+  it('handles measured fleets with asymmetric links and per-silo compute times', () => {
+    const random = seededRandom(21);
+    const names = Array.from({ length: 14 }, (_, i) => `s${i}`);
+    const links = names.flatMap((from, i) =>
+      names
+        .filter((_, j) => j !== i)
+        .map((to) => ({ from, to, latencyMs: 5 + random() * 80, bandwidthBps: 1e8 + random() * 1e9 })),
+    );
+    const silos = names.map((name) => ({ name, computeMs: 2 + random() * 10 }));
+    const fleet = fleetFromMeasurements(parseMeasurements({ silos, links }), {
+      modelBits: 5e6,
+      computeMs: 5,
+      uplinkBps: 1e10,
+      downlinkBps: 1e10,
+    });
+    const ring = ringOverlay(fleet);
+    const plan = improveMultigraph(fleet, ring, { tMax: 5, rounds: 2000 });
+    expect(plan.cycleTimeMs).toBeLessThanOrEqual(plan.baseline.cycleTimeMs);
+    expect(plan.strongShare).toBeGreaterThanOrEqual(plan.baseline.strongShare - 1e-12);
+    plan.multigraph.multiplicity.forEach((_, arc) => {
+      expect(longestGap(plan.multigraph, arc)).toBeLessThanOrEqual(plan.multigraph.tMax - 1);
+    });
   });
 });
