@@ -10,6 +10,7 @@
 // Candidate moves are ranked by a linearisation around the current ring (each arc's average
 // cost per round given the current rounds' durations), then checked by that exact score.
 
+import { TopologyInputError } from './errors.ts';
 import { linkDelay } from './fleet.ts';
 import type { Fleet } from './fleet.ts';
 import { ringFromOrder } from './christofides.ts';
@@ -343,6 +344,9 @@ export function improveMultigraph(fleet: Fleet, ring: Overlay, options: ImproveO
   const { tMax, rounds } = options;
   const keepMixing = options.keepMixing ?? true;
   const maxEvaluations = options.maxEvaluations ?? 20_000;
+  if (ring.kind !== 'ring' || ring.order === undefined) {
+    throw new TopologyInputError(`the improvement searches rings, got a ${ring.kind} overlay`);
+  }
   const baselineGraph = buildMultigraph(fleet, ring, tMax);
   const baseline = {
     cycleTimeMs: simulate(fleet, baselineGraph, rounds).meanMs,
@@ -350,7 +354,7 @@ export function improveMultigraph(fleet: Fleet, ring: Overlay, options: ImproveO
   };
   const minShare = keepMixing ? baseline.strongShare : 0;
   const scorer = new RingScorer(fleet, tMax);
-  const order = searchRing(scorer, ring.order ?? [], tMax, minShare, maxEvaluations);
+  const order = searchRing(scorer, ring.order, tMax, minShare, maxEvaluations);
   const overlay = ringFromOrder(order);
 
   let best: { multigraph: Multigraph; cycleTimeMs: number } = { multigraph: baselineGraph, ...baseline };
