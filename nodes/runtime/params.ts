@@ -1,0 +1,149 @@
+// Node parameters, declared with type, default and range as ROS 2 nodes declare them; values
+// come from defaults, then params YAML files (ROS 2 format), then command-line overrides.
+// Validation is separate from applying: a node starts only if every value is valid.
+import { parse as parseYaml } from 'yaml';
+
+export type ParamType = 'double' | 'integer' | 'bool' | 'string';
+type ValueOf<T extends ParamType> = T extends 'double' | 'integer'
+  ? number
+  : T extends 'bool'
+    ? boolean
+    : string;
+
+export interface ParamDecl<T extends ParamType = ParamType> {
+  readonly type: T;
+  readonly default: ValueOf<T>;
+  readonly description: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly choices?: readonly string[];
+}
+
+export type ParamDecls = Readonly<Record<string, ParamDecl>>;
+export type ParamValues<D extends ParamDecls> = { -readonly [K in keyof D]: ValueOf<D[K]['type']> };
+
+export class ParameterError extends Error {
+  override readonly name = 'ParameterError';
+  constructor(
+    message: string,
+    readonly node: string,
+    readonly parameter: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Parameter files as ROS 2 writes them: `node_name:` (or `/**:`) then `ros__parameters:`. */
+export function parametersFromYaml(
+  text: string,
+  node: string,
+  source = 'params file',
+): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (error) {
+    throw new ParameterError(`${source} is not valid YAML`, node, '', { cause: error });
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new ParameterError(`${source} must map node names to parameters`, node, '');
+  const out: Record<string, unknown> = {};
+  for (const key of ['/**', node, `/${node}`]) {
+    const section = (doc as Record<string, unknown>)[key];
+    if (section === undefined) continue;
+    const params = (section as Record<string, unknown> | null)?.['ros__parameters'];
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      throw new ParameterError(`${source}: section ${key} has no ros__parameters mapping`, node, '');
+    }
+    flatten(params as Record<string, unknown>, '', out);
+  }
+  return out;
+}
+
+// Nested YAML maps become dotted names, as in ROS 2.
+function flatten(obj: Record<string, unknown>, prefix: string, out: Record<string, unknown>): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const name = prefix === '' ? k : `${prefix}.${k}`;
+    if (typeof v === 'object' && v !== null && !Array.isArray(v))
+      flatten(v as Record<string, unknown>, name, out);
+    else out[name] = v;
+  }
+}
+
+/** `-p name:=value` style overrides; values parse as YAML scalars like `ros2 run`. */
+export function parseOverrides(pairs: readonly string[], node: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf(':=');
+    if (at <= 0) throw new ParameterError(`parameter override "${pair}" is not name:=value`, node, pair);
+    out[pair.slice(0, at)] = parseYaml(pair.slice(at + 2)) as unknown;
+  }
+  return out;
+}
+
+function check(node: string, name: string, decl: ParamDecl, value: unknown, source: string): unknown {
+  const where = `parameter ${name} of node ${node} (from ${source})`;
+  switch (decl.type) {
+    case 'double':
+    case 'integer': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        throw new ParameterError(`${where} must be a ${decl.type}, got ${JSON.stringify(value)}`, node, name);
+      }
+      if (decl.type === 'integer' && !Number.isInteger(value)) {
+        throw new ParameterError(`${where} must be an integer, got ${value}`, node, name);
+      }
+      if ((decl.min !== undefined && value < decl.min) || (decl.max !== undefined && value > decl.max)) {
+        throw new ParameterError(
+          `${where} is ${value}, outside [${decl.min ?? '-inf'}, ${decl.max ?? 'inf'}]`,
+          node,
+          name,
+        );
+      }
+      return value;
+    }
+    case 'bool':
+      if (typeof value !== 'boolean')
+        throw new ParameterError(`${where} must be true or false, got ${JSON.stringify(value)}`, node, name);
+      return value;
+    case 'string':
+      if (typeof value !== 'string')
+        throw new ParameterError(`${where} must be a string, got ${JSON.stringify(value)}`, node, name);
+      if (decl.choices !== undefined && !decl.choices.includes(value)) {
+        throw new ParameterError(
+          `${where} is "${value}", expected one of ${decl.choices.join(', ')}`,
+          node,
+          name,
+        );
+      }
+      return value;
+  }
+}
+
+/**
+ * Resolves every declared parameter from its sources (later ones win) and validates all of
+ * them; throws ParameterError naming the parameter. Unknown names are errors too: a typo in a
+ * params file must not silently leave a default in force on a robot.
+ */
+export function resolveParameters<D extends ParamDecls>(
+  node: string,
+  decls: D,
+  sources: readonly { readonly name: string; readonly values: Readonly<Record<string, unknown>> }[] = [],
+): ParamValues<D> {
+  const out: Record<string, unknown> = {};
+  for (const [name, decl] of Object.entries(decls))
+    out[name] = check(node, name, decl, decl.default, 'default');
+  for (const source of sources) {
+    for (const [name, value] of Object.entries(source.values)) {
+      const decl = decls[name];
+      if (decl === undefined) {
+        if (name === 'use_sim_time') continue; // every ROS 2 node accepts it
+        throw new ParameterError(`node ${node} has no parameter ${name} (from ${source.name})`, node, name);
+      }
+      // A double parameter accepts an integer literal, as ROS 2 YAML users write `gain: 1`.
+      out[name] = check(node, name, decl, value, source.name);
+    }
+  }
+  return out as ParamValues<D>;
+}
