@@ -82,8 +82,7 @@ export class Ros2Transport implements Transport {
       });
       return {
         topic,
-        publish: (message) =>
-          pub.publish(message as unknown as Rcl.MessageType<Rcl.TypeClass<Rcl.MessageTypeClassName>>),
+        publish: (message) => pub.publish(message as unknown as RclMessage),
       };
     };
     const createSubscription = <K extends MessageTypeName>(
