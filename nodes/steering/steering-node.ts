@@ -1,0 +1,327 @@
+// The steering node: camera frames in, FADNet through the inference engine, velocity commands
+// out, with the deadline watchdog between the model and the wheels. Written once against the
+// node runtime; the same code runs on the embedded bus and on ROS 2.
+import type { SteeringEngine } from '../../models/src/engine/engine.ts';
+import type { InputSpec } from '../../models/src/input-spec.ts';
+import { createPreprocessor, FrameError, type Preprocessor } from '../../models/src/preprocess/index.ts';
+import type { Cancel } from '../runtime/clock.ts';
+import {
+  DiagnosticLevel,
+  timeFromMs,
+  timeToMs,
+  type CompressedImage,
+  type Image,
+  type Twist,
+} from '../runtime/messages.ts';
+import { ParameterError, type ParamValues } from '../runtime/params.ts';
+import { QOS_COMMANDS, QOS_LATCHED, QOS_SENSOR_DATA, QOS_STATUS } from '../runtime/qos.ts';
+import type { NodeHandle, Publisher } from '../runtime/transport.ts';
+import { Window } from './latency.ts';
+import { STEERING_PARAMS } from './params.ts';
+import {
+  initialShapingState,
+  rampToZero,
+  shapeCommand,
+  type ShapingParams,
+  type ShapingState,
+} from './shaping.ts';
+import { judge, type StopReason, type Verdict, type WatchdogParams } from './watchdog.ts';
+
+export type SteeringParams = ParamValues<typeof STEERING_PARAMS>;
+
+type Frame =
+  | { readonly kind: 'raw'; readonly msg: Image }
+  | { readonly kind: 'compressed'; readonly msg: CompressedImage };
+
+export interface SteeringStats {
+  readonly received: number;
+  readonly processed: number;
+  /** Frames replaced by a newer one while inference ran (latest frame wins). */
+  readonly dropped: number;
+  /** Frames that failed preprocessing (bad encoding, truncated, undecodable). */
+  readonly rejected: number;
+  /** Results discarded because their inference missed the deadline. */
+  readonly late: number;
+  readonly latencyP50Ms: number;
+  readonly latencyP99Ms: number;
+  readonly fps: number;
+  readonly state: 'driving' | 'stopping' | 'stopped';
+  readonly reason: StopReason | undefined;
+  readonly detail: string;
+}
+
+export class SteeringNode {
+  readonly #node: NodeHandle;
+  readonly #engine: SteeringEngine;
+  readonly #pre: Preprocessor;
+  readonly #p: SteeringParams;
+  readonly #shaping: ShapingParams;
+  readonly #watch: WatchdogParams;
+  readonly #modelVersion: string;
+  readonly #log: (line: string) => void;
+  readonly #input: Float32Array;
+  readonly #publishCmd: (t: Twist) => void;
+  readonly #steeringPub: Publisher<{ data: number }>;
+  readonly #cancel: Cancel[] = [];
+  readonly #latency = new Window();
+  readonly #completions = new Window(64);
+
+  #enabled: boolean;
+  #busySince: number | undefined;
+  #pending: Frame | undefined;
+  #lastFailed = false;
+  #lastCommandStamp: number | undefined;
+  #lastShapedAt: number | undefined;
+  #shape: ShapingState = initialShapingState();
+  #output: Twist = initialShapingState().command;
+  #rampFrom: Twist | undefined;
+  #verdict: Verdict = { drive: false, reason: 'no_frames', detail: 'no camera frame yet' };
+  #lastTick: number;
+  #counts = { received: 0, processed: 0, dropped: 0, rejected: 0, late: 0 };
+
+  private constructor(options: SteeringNodeOptions) {
+    const p = options.params;
+    if (p.steering_sign !== 1 && p.steering_sign !== -1) {
+      throw new ParameterError(
+        `parameter steering_sign of node ${options.node.name} must be 1 or -1, got ${p.steering_sign}`,
+        options.node.name,
+        'steering_sign',
+      );
+    }
+    this.#node = options.node;
+    this.#engine = options.engine;
+    this.#p = p;
+    this.#pre = createPreprocessor(options.inputSpec);
+    this.#input = new Float32Array(this.#pre.outputLength);
+    this.#modelVersion = options.modelVersion;
+    this.#log = options.log ?? ((line) => console.error(`[${options.node.name}] ${line}`));
+    this.#enabled = p.autonomous_on_start;
+    this.#shaping = {
+      steeringGain: p.steering_gain,
+      steeringSign: p.steering_sign,
+      steeringOffset: p.steering_offset,
+      smoothing: p.smoothing,
+      maxAngularRate: p.max_angular_rate,
+      cruiseSpeed: p.cruise_speed,
+      turnSlowdown: p.turn_slowdown,
+      maxLinearAccel: p.max_linear_accel,
+      maxAngularAccel: p.max_angular_accel,
+    };
+    this.#watch = {
+      maxFrameAgeMs: p.max_frame_age_ms,
+      inferenceDeadlineMs: p.inference_deadline_ms,
+      futureToleranceMs: p.future_tolerance_ms,
+    };
+    const node = this.#node;
+    if (p.use_stamped) {
+      const pub = node.createPublisher('geometry_msgs/msg/TwistStamped', p.cmd_vel_topic, QOS_COMMANDS);
+      this.#publishCmd = (twist) =>
+        pub.publish({ header: { stamp: timeFromMs(node.clock.now()), frame_id: 'base_link' }, twist });
+    } else {
+      const pub = node.createPublisher('geometry_msgs/msg/Twist', p.cmd_vel_topic, QOS_COMMANDS);
+      this.#publishCmd = (twist) => pub.publish(twist);
+    }
+    this.#steeringPub = node.createPublisher('std_msgs/msg/Float32', p.steering_topic, QOS_STATUS);
+    const diagnostics = node.createPublisher(
+      'diagnostic_msgs/msg/DiagnosticArray',
+      p.diagnostics_topic,
+      QOS_STATUS,
+    );
+    if (p.compressed) {
+      node.createSubscription(
+        'sensor_msgs/msg/CompressedImage',
+        `${p.camera_topic}/compressed`,
+        QOS_SENSOR_DATA,
+        (msg) => this.#onFrame({ kind: 'compressed', msg }),
+      );
+    } else {
+      node.createSubscription('sensor_msgs/msg/Image', p.camera_topic, QOS_SENSOR_DATA, (msg) =>
+        this.#onFrame({ kind: 'raw', msg }),
+      );
+    }
+    node.createSubscription('std_msgs/msg/Bool', p.enable_topic, QOS_LATCHED, (msg) =>
+      this.#setEnabled(msg.data),
+    );
+    this.#lastTick = node.clock.now();
+    this.#cancel.push(node.clock.every(1000 / p.control_rate_hz, () => this.#tick()));
+    this.#cancel.push(
+      node.clock.every(1000 / p.diagnostics_rate_hz, () =>
+        diagnostics.publish({
+          header: { stamp: timeFromMs(node.clock.now()), frame_id: '' },
+          status: [this.#diagnostic()],
+        }),
+      ),
+    );
+  }
+
+  static create(options: SteeringNodeOptions): SteeringNode {
+    return new SteeringNode(options);
+  }
+
+  #setEnabled(on: boolean): void {
+    if (on === this.#enabled) return;
+    this.#enabled = on;
+    this.#log(on ? 'autonomous driving enabled' : 'autonomous driving disabled: stopping');
+    this.#tick();
+  }
+
+  #onFrame(frame: Frame): void {
+    this.#counts.received += 1;
+    if (this.#busySince !== undefined) {
+      // Latest frame wins: a waiting frame is replaced, never queued behind.
+      if (this.#pending !== undefined) this.#counts.dropped += 1;
+      this.#pending = frame;
+      return;
+    }
+    void this.#infer(frame);
+  }
+
+  async #infer(frame: Frame): Promise<void> {
+    const clock = this.#node.clock;
+    const started = clock.now();
+    this.#busySince = started;
+    try {
+      if (frame.kind === 'raw') this.#pre.fromRaw(frame.msg, this.#input);
+      else await this.#pre.fromCompressed(frame.msg, this.#input);
+      const steering = await this.#engine.runOne(this.#input);
+      this.#onResult(frame, steering, started);
+    } catch (error) {
+      if (error instanceof FrameError) {
+        this.#counts.rejected += 1;
+        if (this.#counts.rejected <= 3 || this.#counts.rejected % 100 === 0) {
+          this.#log(`skipped frame ${this.#counts.rejected}: ${error.message}`);
+        }
+      } else {
+        this.#lastFailed = true;
+        this.#log(`inference failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    } finally {
+      this.#busySince = undefined;
+      const next = this.#pending;
+      this.#pending = undefined;
+      if (next !== undefined) void this.#infer(next);
+    }
+  }
+
+  #onResult(frame: Frame, steering: number, started: number): void {
+    const now = this.#node.clock.now();
+    if (now - started > this.#p.inference_deadline_ms) {
+      this.#counts.late += 1; // driving on it would act on an old view of the world
+      return;
+    }
+    this.#lastFailed = false;
+    this.#counts.processed += 1;
+    this.#completions.add(now);
+    const stamp = timeToMs(frame.msg.header.stamp);
+    this.#lastCommandStamp = stamp;
+    this.#steeringPub.publish({ data: steering });
+    const dt = this.#lastShapedAt === undefined ? 0 : (now - this.#lastShapedAt) / 1000;
+    this.#lastShapedAt = now;
+    this.#shape = shapeCommand({ ...this.#shape, command: this.#output }, steering, dt, this.#shaping);
+    this.#evaluate(now);
+    if (this.#verdict.drive) {
+      this.#output = this.#shape.command;
+      this.#publishCmd(this.#output);
+      this.#latency.add(now - stamp);
+    }
+  }
+
+  #evaluate(now: number): void {
+    const verdict = judge(
+      {
+        now,
+        enabled: this.#enabled,
+        lastCommandFrameStamp: this.#lastCommandStamp,
+        inferenceStartedAt: this.#busySince,
+        lastInferenceFailed: this.#lastFailed,
+      },
+      this.#watch,
+    );
+    if (
+      verdict.drive !== this.#verdict.drive ||
+      (!verdict.drive && !this.#verdict.drive && verdict.reason !== this.#verdict.reason)
+    ) {
+      if (verdict.drive) this.#log('watchdog: fresh frames, driving');
+      else this.#log(`watchdog: stopping: ${verdict.detail}`);
+      this.#rampFrom = verdict.drive ? undefined : this.#output;
+    }
+    this.#verdict = verdict;
+  }
+
+  /** Control tick: the watchdog runs even when no frame arrives, and stops the robot. */
+  #tick(): void {
+    const now = this.#node.clock.now();
+    const dt = Math.max(0, (now - this.#lastTick) / 1000);
+    this.#lastTick = now;
+    this.#evaluate(now);
+    if (!this.#verdict.drive) {
+      this.#output = rampToZero(this.#output, this.#rampFrom ?? this.#output, this.#p.stop_ramp_s, dt);
+      this.#shape = { smoothed: this.#shape.smoothed, command: this.#output };
+      this.#lastShapedAt = undefined;
+    }
+    // Keep-alive: downstream (the motor bridge) treats silence as a fault.
+    this.#publishCmd(this.#output);
+  }
+
+  stats(): SteeringStats {
+    const now = this.#node.clock.now();
+    const recent = this.#completions;
+    const fps = recent.count < 2 ? 0 : ((recent.count - 1) * 1000) / Math.max(1, now - recent.percentile(0));
+    const moving = this.#output.linear.x !== 0 || this.#output.angular.z !== 0;
+    return {
+      ...this.#counts,
+      latencyP50Ms: this.#latency.percentile(50),
+      latencyP99Ms: this.#latency.percentile(99),
+      fps,
+      state: this.#verdict.drive ? 'driving' : moving ? 'stopping' : 'stopped',
+      reason: this.#verdict.drive ? undefined : this.#verdict.reason,
+      detail: this.#verdict.drive ? 'driving' : this.#verdict.detail,
+    };
+  }
+
+  get output(): Twist {
+    return this.#output;
+  }
+
+  #diagnostic() {
+    const s = this.stats();
+    const level =
+      s.state === 'driving'
+        ? DiagnosticLevel.OK
+        : s.reason === 'disabled' || s.reason === 'no_frames'
+          ? DiagnosticLevel.WARN
+          : DiagnosticLevel.ERROR;
+    const f = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+    return {
+      level,
+      name: `${this.#node.name}: steering`,
+      message: s.detail,
+      hardware_id: this.#engine.description,
+      values: [
+        { key: 'fps', value: f(s.fps) },
+        { key: 'latency_p50_ms', value: f(s.latencyP50Ms) },
+        { key: 'latency_p99_ms', value: f(s.latencyP99Ms) },
+        { key: 'frames_received', value: String(s.received) },
+        { key: 'frames_dropped', value: String(s.dropped) },
+        { key: 'frames_rejected', value: String(s.rejected) },
+        { key: 'results_late', value: String(s.late) },
+        { key: 'model_version', value: this.#modelVersion },
+        { key: 'watchdog', value: s.state },
+      ],
+    };
+  }
+
+  destroy(): void {
+    for (const c of this.#cancel.splice(0)) c();
+    this.#node.destroy();
+  }
+}
+
+export interface SteeringNodeOptions {
+  readonly node: NodeHandle;
+  readonly engine: SteeringEngine;
+  readonly inputSpec: InputSpec;
+  readonly params: SteeringParams;
+  readonly modelVersion: string;
+  readonly log?: (line: string) => void;
+}
