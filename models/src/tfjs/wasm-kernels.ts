@@ -10,8 +10,16 @@
 // On every other backend the original kernels run, so the CPU backend stays the reference.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, GradConfig, MaxPoolAttrs, NamedAttrMap } from '@tensorflow/tfjs-core';
+import {
+  im2colTOp,
+  interleaveOp,
+  maxPoolGradOp,
+  registerHeapKernels,
+  type PhasePlacement,
+} from './heap-kernels.ts';
+import { registerWasmReductions } from './wasm-reductions.ts';
 
-type Pads = { top: number; bottom: number; left: number; right: number };
+export type Pads = { top: number; bottom: number; left: number; right: number };
 
 function samePads(inSize: number, stride: number, k: number): [number, number] {
   const out = Math.ceil(inSize / stride);
@@ -19,7 +27,7 @@ function samePads(inSize: number, stride: number, k: number): [number, number] {
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
 }
 
-function padsOf(
+export function padsOf(
   pad: Conv2DAttrs['pad'],
   h: number,
   w: number,
@@ -50,56 +58,86 @@ export function conv2dFilterGrad(
   pads: Pads,
 ): tf.Tensor4D {
   return tf.tidy(() => {
-    const [kh, kw] = filterShape;
-    const [, h, w] = x.shape;
-    const [, oh, ow] = dy.shape;
-    const [sh, sw] = strides;
-    // Rows of x the gradient reads: -top .. (oh-1)*sh + kh - 1 - top.
-    const bottom = (oh - 1) * sh + kh - pads.top - h;
-    const right = (ow - 1) * sw + kw - pads.left - w;
-    // Negative padding means trailing rows no output reads: slice them off instead.
-    const xs =
-      bottom < 0 || right < 0
-        ? tf.slice(x, [0, 0, 0, 0], [-1, h + Math.min(0, bottom), w + Math.min(0, right), -1])
-        : x;
-    const xT = tf.transpose(xs, [3, 1, 2, 0]); // Ci, H, W, N
-    const dyT = tf.transpose(dy, [1, 2, 0, 3]); // OH, OW, N, Co
-    const out = tf.conv2d(
-      xT,
-      dyT,
-      1,
-      [
-        [0, 0],
-        [pads.top, Math.max(0, bottom)],
-        [pads.left, Math.max(0, right)],
-        [0, 0],
-      ],
-      'NHWC',
-      [sh, sw],
-    );
-    return tf.transpose(out, [1, 2, 0, 3]);
+    const [kh, kw, ci, co] = filterShape;
+    const [n, oh, ow] = dy.shape;
+    // One GEMM over all output positions: [KH*KW*Ci, P] @ [P, Co] is already HWIO.
+    const patches = im2colTOp(x, {
+      kh,
+      kw,
+      sh: strides[0],
+      sw: strides[1],
+      top: pads.top,
+      left: pads.left,
+      oh,
+      ow,
+    });
+    return tf.reshape(tf.matMul(patches, tf.reshape(dy, [n * oh * ow, co])), [kh, kw, ci, co]);
   });
 }
 
-/** Zero-upsampling: [N,H,W,C] -> [N,(H-1)*sh+1,(W-1)*sw+1,C] with dy at every stride-th place. */
-function dilate(dy: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
-  if (sh === 1 && sw === 1) return dy;
-  const [n, h, w, c] = dy.shape;
-  const spaced = tf.pad(tf.reshape(dy, [n, h, 1, w, 1, c]), [
-    [0, 0],
-    [0, 0],
-    [0, sh - 1],
-    [0, 0],
-    [0, sw - 1],
-    [0, 0],
-  ]);
-  return tf.slice(
-    tf.reshape(spaced, [n, h * sh, w * sw, c]) as tf.Tensor4D,
-    [0, 0, 0, 0],
-    [n, (h - 1) * sh + 1, (w - 1) * sw + 1, c],
-  );
+interface AxisPhase {
+  /** Phase r: the input positions with (i + top) % s === r, fed by taps r, r+s, ... */
+  readonly r: number;
+  /** Number of taps in this phase. */
+  readonly taps: number;
+  readonly qMin: number;
+  readonly qMax: number;
+  /** The q held at index 0 of the phase's convolution output. */
+  readonly q0: number;
+  readonly padL: number;
+  readonly padR: number;
 }
 
+/**
+ * Sub-pixel split of one axis of a strided transposed convolution: input position
+ * i = q*s + r - top receives sum_m dy[q - m] * w[r + s*m], a stride-1 correlation of dy with
+ * the phase's taps reversed. Phases without taps or without positions are left out.
+ */
+function axisPhases(inSize: number, outSize: number, k: number, s: number, top: number): AxisPhase[] {
+  const phases: AxisPhase[] = [];
+  for (let r = 0; r < s; r++) {
+    const taps = r < k ? Math.floor((k - 1 - r) / s) + 1 : 0;
+    const qMin = Math.max(0, Math.ceil((top - r) / s));
+    const qMax = Math.floor((inSize - 1 + top - r) / s);
+    if (taps === 0 || qMax < qMin) continue;
+    const padL = Math.max(0, taps - 1 - qMin);
+    const q0 = taps - 1 - padL;
+    const padR = Math.max(0, qMax - q0 + taps - outSize - padL);
+    phases.push({ r, taps, qMin, qMax, q0, padL, padR });
+  }
+  return phases;
+}
+
+/** The phase filter [TH, TW, Co, Ci]: taps of `w` (HWIO) for one phase, reversed, in/out swapped. */
+function phaseFilter(
+  wv: Float32Array,
+  wShape: readonly [number, number, number, number],
+  ph: AxisPhase,
+  pw: AxisPhase,
+  sh: number,
+  sw: number,
+): tf.Tensor4D {
+  const [, kw, ci, co] = wShape;
+  const out = new Float32Array(ph.taps * pw.taps * co * ci);
+  let o = 0;
+  for (let jh = 0; jh < ph.taps; jh++) {
+    const a = ph.r + sh * (ph.taps - 1 - jh);
+    for (let jw = 0; jw < pw.taps; jw++) {
+      const b = pw.r + sw * (pw.taps - 1 - jw);
+      const base = (a * kw + b) * ci * co;
+      for (let oc = 0; oc < co; oc++) {
+        for (let ic = 0; ic < ci; ic++) out[o++] = wv[base + ic * co + oc]!;
+      }
+    }
+  }
+  return tf.tensor4d(out, [ph.taps, pw.taps, co, ci]);
+}
+
+/**
+ * dx of a convolution, as stride-1 convolutions of dy with the phase filters, one per
+ * (row phase, column phase), interleaved into dx. Unlike convolving a zero-upsampled dy this
+ * does only the multiply-adds that touch a nonzero, and it never slices.
+ */
 export function conv2dInputGrad(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
@@ -112,74 +150,57 @@ export function conv2dInputGrad(
     const [, h, w] = inShape;
     const [, oh, ow] = dy.shape;
     const [sh, sw] = strides;
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]); // KH, KW, Co, Ci
-    const top = kh - 1 - pads.top;
-    const left = kw - 1 - pads.left;
-    const bottom = h - 1 + pads.top - (oh - 1) * sh;
-    const right = w - 1 + pads.left - (ow - 1) * sw;
-    let d = dilate(dy, sh, sw);
-    // Negative amounts crop instead of pad (possible with explicit or 'valid' padding).
-    const crop = [Math.max(0, -top), Math.max(0, -bottom), Math.max(0, -left), Math.max(0, -right)] as const;
-    if (crop.some((v) => v > 0)) {
-      d = tf.slice(
-        d,
-        [0, crop[0], crop[2], 0],
-        [-1, d.shape[1] - crop[0] - crop[1], d.shape[2] - crop[2] - crop[3], -1],
-      );
+    const rows = axisPhases(h, oh, kh, sh, pads.top);
+    const cols = axisPhases(w, ow, kw, sw, pads.left);
+    const wv = filter.dataSync() as Float32Array;
+    const placements: PhasePlacement[] = [];
+    const outputs: tf.Tensor4D[] = [];
+    for (const ph of rows) {
+      for (const pw of cols) {
+        const out = tf.conv2d(dy, phaseFilter(wv, filter.shape, ph, pw, sh, sw), 1, [
+          [0, 0],
+          [ph.padL, ph.padR],
+          [pw.padL, pw.padR],
+          [0, 0],
+        ]);
+        const exact =
+          sh === 1 &&
+          sw === 1 &&
+          ph.q0 === ph.qMin &&
+          pw.q0 === pw.qMin &&
+          out.shape[1] === h &&
+          out.shape[2] === w;
+        if (exact) return out; // stride 1: the one phase is dx itself
+        outputs.push(out);
+        placements.push({
+          rh: ph.r,
+          rw: pw.r,
+          qMinH: ph.qMin,
+          qMaxH: ph.qMax,
+          qMinW: pw.qMin,
+          qMaxW: pw.qMax,
+          q0h: ph.q0,
+          q0w: pw.q0,
+        });
+      }
     }
-    return tf.conv2d(
-      d,
-      flipped,
-      1,
-      [
-        [0, 0],
-        [Math.max(0, top), Math.max(0, bottom)],
-        [Math.max(0, left), Math.max(0, right)],
-        [0, 0],
-      ],
-      'NHWC',
-    );
+    if (outputs.length === 0) return tf.zeros([...inShape]) as tf.Tensor4D;
+    return interleaveOp(outputs, placements, inShape, strides, [pads.top, pads.left]);
   });
 }
 
-/** Max-pool gradient: each output's gradient goes to the first maximum of its window. */
-function maxPoolGrad(dy: tf.Tensor4D, x: tf.Tensor4D, attrs: MaxPoolAttrs): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const [, oh, ow] = dy.shape;
+/** Max-pool gradient on the wasm heap: each output's gradient goes to its window's first maximum. */
+export function maxPoolGrad(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  attrs: MaxPoolAttrs,
+): tf.Tensor4D {
   const [kh, kw] =
     typeof attrs.filterSize === 'number' ? [attrs.filterSize, attrs.filterSize] : attrs.filterSize;
   const [sh, sw] = stridesOf(attrs.strides);
-  const p = padsOf(attrs.pad, h, w, kh, kw, [sh, sw]);
-  const xv = x.dataSync() as Float32Array;
-  const dyv = dy.dataSync() as Float32Array;
-  const dx = new Float32Array(xv.length);
-  for (let b = 0; b < n; b++) {
-    for (let i = 0; i < oh; i++) {
-      const r0 = Math.max(0, i * sh - p.top);
-      const r1 = Math.min(h, i * sh - p.top + kh);
-      for (let j = 0; j < ow; j++) {
-        const c0 = Math.max(0, j * sw - p.left);
-        const c1 = Math.min(w, j * sw - p.left + kw);
-        const outBase = ((b * oh + i) * ow + j) * c;
-        for (let ch = 0; ch < c; ch++) {
-          let best = -Infinity;
-          let at = -1;
-          for (let r = r0; r < r1; r++) {
-            let idx = ((b * h + r) * w + c0) * c + ch;
-            for (let q = c0; q < c1; q++, idx += c) {
-              const v = xv[idx]!;
-              if (v > best) {
-                best = v;
-                at = idx;
-              }
-            }
-          }
-          if (at >= 0) dx[at] = dx[at]! + dyv[outBase + ch]!;
-        }
-      }
-    }
-  }
-  return tf.tensor4d(dx, [n, h, w, c]);
+  const p = padsOf(attrs.pad, x.shape[1], x.shape[2], kh, kw, [sh, sw]);
+  return maxPoolGradOp(dy, x, y, { kh, kw, sh, sw, top: p.top, left: p.left });
 }
 
 function onWasm(): boolean {
@@ -236,7 +257,7 @@ function maxPoolGradConfig(): GradConfig {
       const dy = dyIn as tf.Tensor4D;
       const [x, y] = saved as [tf.Tensor4D, tf.Tensor4D];
       const a = attrs as unknown as MaxPoolAttrs;
-      if (onWasm()) return { x: () => maxPoolGrad(dy, x, a) };
+      if (onWasm()) return { x: () => maxPoolGrad(dy, x, y, a) };
       return {
         x: () =>
           tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
@@ -255,6 +276,8 @@ let registered = false;
 /** Installs the wasm-aware Conv2D and MaxPool gradients (idempotent). */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
+  registerHeapKernels();
+  registerWasmReductions();
   // registerGradient warns when it replaces a gradient; this replacement is deliberate.
   const warn = console.warn;
   console.warn = () => {};

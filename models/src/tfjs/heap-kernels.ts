@@ -1,0 +1,268 @@
+// Data-movement kernels for the WebAssembly backend, written in JavaScript on the wasm heap.
+// The wasm backend's Slice, StridedSlice, Concat and Transpose are several times slower than
+// a memcpy, and reading a tensor into JavaScript (dataSync) and back costs two full copies
+// plus fresh allocations. These kernels read their inputs as views of the heap and write
+// their output straight into a tensor allocated there, so the gather/scatter steps of the
+// training gradients cost one pass over the data.
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+/** The part of the wasm backend these kernels use (public methods of BackendWasm). */
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+export interface Im2ColAttrs {
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly top: number;
+  readonly left: number;
+  readonly oh: number;
+  readonly ow: number;
+}
+
+/**
+ * Transposed im2col: x [N,H,W,C] -> [KH*KW*C, N*OH*OW], row (a,b,c) holding
+ * x[n, i*sh + a - top, j*sw + b - left, c] for every output position (zero outside x).
+ * Rows in (a,b,c) order make `patches @ dy` come out directly in HWIO filter layout.
+ */
+function im2colT(x: TensorInfo, at: Im2ColAttrs, backend: HeapBackend): TensorInfo {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const { kh, kw, sh, sw, top, left, oh, ow } = at;
+  const p = n * oh * ow;
+  const outInfo = backend.makeOutput([kh * kw * c, p], 'float32');
+  const out = backend.typedArrayFromHeap(outInfo);
+  const xv = backend.typedArrayFromHeap(x);
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      const rowBase = (a * kw + b) * c * p;
+      for (let bn = 0; bn < n; bn++) {
+        for (let i = 0; i < oh; i++) {
+          const r = i * sh + a - top;
+          const pBase = (bn * oh + i) * ow;
+          if (r < 0 || r >= h) {
+            for (let ch = 0; ch < c; ch++)
+              out.fill(0, rowBase + ch * p + pBase, rowBase + ch * p + pBase + ow);
+            continue;
+          }
+          const xRow = (bn * h + r) * w;
+          if (c === 1) {
+            // One channel (the network's first layer): a strided copy along the row.
+            let o = rowBase + pBase;
+            for (let j = 0, col = b - left; j < ow; j++, col += sw, o++) {
+              out[o] = col >= 0 && col < w ? xv[xRow + col]! : 0;
+            }
+            continue;
+          }
+          for (let j = 0; j < ow; j++) {
+            const col = j * sw + b - left;
+            let o = rowBase + pBase + j;
+            if (col < 0 || col >= w) {
+              for (let ch = 0; ch < c; ch++, o += p) out[o] = 0;
+              continue;
+            }
+            let xi = (xRow + col) * c;
+            for (let ch = 0; ch < c; ch++, o += p, xi++) out[o] = xv[xi]!;
+          }
+        }
+      }
+    }
+  }
+  return outInfo;
+}
+
+/** Where one phase of a strided input gradient lands in dx (see conv2dInputGrad). */
+export interface PhasePlacement {
+  /** dx row = q * sh + rh - top for q in [qMinH, qMaxH]; the phase tensor holds q at q - q0h. */
+  readonly rh: number;
+  readonly rw: number;
+  readonly qMinH: number;
+  readonly qMaxH: number;
+  readonly qMinW: number;
+  readonly qMaxW: number;
+  readonly q0h: number;
+  readonly q0w: number;
+}
+
+/** Interleaves per-phase results [N,UH,UW,C] into dx [N,H,W,C]; positions no phase covers are 0. */
+function interleave(
+  phases: TensorInfo[],
+  placements: readonly PhasePlacement[],
+  dxShape: readonly [number, number, number, number],
+  strides: readonly [number, number],
+  topLeft: readonly [number, number],
+  backend: HeapBackend,
+): TensorInfo {
+  const [n, h, w, c] = dxShape;
+  const [sh, sw] = strides;
+  const [top, left] = topLeft;
+  const outInfo = backend.makeOutput([n, h, w, c], 'float32');
+  const out = backend.typedArrayFromHeap(outInfo);
+  const covered = placements.reduce((s, pl) => s + (pl.qMaxH - pl.qMinH + 1) * (pl.qMaxW - pl.qMinW + 1), 0);
+  if (covered < h * w) out.fill(0);
+  placements.forEach((pl, k) => {
+    const ph = phases[k]!;
+    const [, uh, uw] = ph.shape as [number, number, number, number];
+    const pv = backend.typedArrayFromHeap(ph);
+    for (let bn = 0; bn < n; bn++) {
+      for (let qh = pl.qMinH; qh <= pl.qMaxH; qh++) {
+        const i = qh * sh + pl.rh - top;
+        const srcRow = (bn * uh + qh - pl.q0h) * uw;
+        const dstRow = (bn * h + i) * w;
+        if (sw === 1) {
+          // Whole rows are contiguous in both tensors.
+          const src = (srcRow + pl.qMinW - pl.q0w) * c;
+          const dst = (dstRow + pl.qMinW * sw + pl.rw - left) * c;
+          out.set(pv.subarray(src, src + (pl.qMaxW - pl.qMinW + 1) * c), dst);
+          continue;
+        }
+        for (let qw = pl.qMinW; qw <= pl.qMaxW; qw++) {
+          let src = (srcRow + qw - pl.q0w) * c;
+          let dst = (dstRow + qw * sw + pl.rw - left) * c;
+          for (let ch = 0; ch < c; ch++) out[dst++] = pv[src++]!;
+        }
+      }
+    }
+  });
+  return outInfo;
+}
+
+export interface PoolAttrs {
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly top: number;
+  readonly left: number;
+}
+
+/** Max-pool gradient: each output's gradient goes to the first maximum of its window (y = the pooled x). */
+function maxPoolGrad(
+  dy: TensorInfo,
+  x: TensorInfo,
+  y: TensorInfo,
+  at: PoolAttrs,
+  backend: HeapBackend,
+): TensorInfo {
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const [, oh, ow] = dy.shape as [number, number, number, number];
+  const { kh, kw, sh, sw, top, left } = at;
+  const outInfo = backend.makeOutput([n, h, w, c], 'float32');
+  const dx = backend.typedArrayFromHeap(outInfo);
+  const xv = backend.typedArrayFromHeap(x);
+  const dyv = backend.typedArrayFromHeap(dy);
+  const yv = backend.typedArrayFromHeap(y);
+  dx.fill(0);
+  const taps = new Int32Array(kh * kw);
+  for (let bn = 0; bn < n; bn++) {
+    for (let i = 0; i < oh; i++) {
+      const r0 = Math.max(0, i * sh - top);
+      const r1 = Math.min(h, i * sh - top + kh);
+      for (let j = 0; j < ow; j++) {
+        const c0 = Math.max(0, j * sw - left);
+        const c1 = Math.min(w, j * sw - left + kw);
+        // Window offsets in scan order (row-major, as the CPU kernel breaks ties).
+        let nt = 0;
+        for (let r = r0; r < r1; r++) {
+          for (let q = c0; q < c1; q++) taps[nt++] = ((bn * h + r) * w + q) * c;
+        }
+        if (nt === 0) continue;
+        const outBase = ((bn * oh + i) * ow + j) * c;
+        for (let ch = 0; ch < c; ch++) {
+          // The window's maximum is y itself (max is exact in float), so the first tap equal
+          // to it is the first maximum; most windows stop well before the last tap.
+          const m = yv[outBase + ch]!;
+          let t = 0;
+          while (t < nt - 1 && xv[taps[t]! + ch] !== m) t++;
+          const at = taps[t]! + ch;
+          dx[at] = dx[at]! + dyv[outBase + ch]!;
+        }
+      }
+    }
+  }
+  return outInfo;
+}
+
+const IM2COL = 'FadnetIm2ColT';
+const INTERLEAVE = 'FadnetPhaseInterleave';
+const MAX_POOL_GRAD = 'FadnetMaxPoolGrad';
+
+let registered = false;
+
+/** Registers the heap kernels on the wasm backend (idempotent). */
+export function registerHeapKernels(): void {
+  if (registered) return;
+  tf.registerKernel({
+    kernelName: IM2COL,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) =>
+      im2colT(inputs['x']!, attrs as unknown as Im2ColAttrs, backend as unknown as HeapBackend),
+  });
+  tf.registerKernel({
+    kernelName: INTERLEAVE,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const a = attrs as unknown as {
+        placements: PhasePlacement[];
+        dxShape: [number, number, number, number];
+        strides: [number, number];
+        topLeft: [number, number];
+      };
+      const phases = a.placements.map((_, k) => inputs[`p${k}`]!);
+      return interleave(
+        phases,
+        a.placements,
+        a.dxShape,
+        a.strides,
+        a.topLeft,
+        backend as unknown as HeapBackend,
+      );
+    },
+  });
+  tf.registerKernel({
+    kernelName: MAX_POOL_GRAD,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) =>
+      maxPoolGrad(
+        inputs['dy']!,
+        inputs['x']!,
+        inputs['y']!,
+        attrs as unknown as PoolAttrs,
+        backend as unknown as HeapBackend,
+      ),
+  });
+  registered = true;
+}
+
+export function im2colTOp(x: tf.Tensor4D, attrs: Im2ColAttrs): tf.Tensor2D {
+  return tf.engine().runKernel(IM2COL, { x }, attrs as unknown as NamedAttrMap) as tf.Tensor2D;
+}
+
+export function interleaveOp(
+  phases: readonly tf.Tensor4D[],
+  placements: readonly PhasePlacement[],
+  dxShape: readonly [number, number, number, number],
+  strides: readonly [number, number],
+  topLeft: readonly [number, number],
+): tf.Tensor4D {
+  const inputs: Record<string, tf.Tensor> = {};
+  phases.forEach((p, k) => (inputs[`p${k}`] = p));
+  return tf.engine().runKernel(INTERLEAVE, inputs, {
+    placements,
+    dxShape,
+    strides,
+    topLeft,
+  } as unknown as NamedAttrMap) as tf.Tensor4D;
+}
+
+export function maxPoolGradOp(
+  dy: tf.Tensor4D,
+  x: tf.Tensor4D,
+  y: tf.Tensor4D,
+  attrs: PoolAttrs,
+): tf.Tensor4D {
+  return tf.engine().runKernel(MAX_POOL_GRAD, { dy, x, y }, attrs as unknown as NamedAttrMap) as tf.Tensor4D;
+}

@@ -1,0 +1,184 @@
+// The wasm backend trains with gradients of its own (wasm-kernels.ts, train-ops.ts); the CPU
+// backend runs tfjs's stock gradient kernels. Both must give the same numbers.
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedAttrMap } from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FadnetTfjs } from '../../models/src/fadnet/tfjs-model.ts';
+import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
+import {
+  conv2dFilterGrad,
+  conv2dInputGrad,
+  maxPoolGrad,
+  padsOf,
+} from '../../models/src/tfjs/wasm-kernels.ts';
+import { weightsFromSafetensors } from '../../models/src/weights/weight-set.ts';
+import { loadFixture } from '../helpers/fixture.ts';
+
+/** Deterministic values in [-1, 1) so both backends see the same data. */
+function seeded(size: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+function maxAbs(a: Float32Array): number {
+  return a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+}
+
+/** max |a - b| / scale, the scale defaulting to max |b|: agreement relative to the reference. */
+function relDiff(a: Float32Array, b: Float32Array, scale = maxAbs(b)): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+  return scale === 0 ? diff : diff / scale;
+}
+
+async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
+  expect(await useBackend(name)).toBe(true);
+  return f();
+}
+
+beforeAll(async () => {
+  await initTfjs({ order: ['wasm'], log: () => {} });
+});
+
+afterAll(async () => {
+  await useBackend('wasm');
+});
+
+type Shape4 = [number, number, number, number];
+
+interface ConvCase {
+  readonly h: number;
+  readonly w: number;
+  readonly k: number;
+  readonly stride: number;
+}
+
+const convCases: ConvCase[] = [];
+for (const stride of [1, 2, 4, 7]) {
+  for (const k of [1, 3, 5]) {
+    convCases.push({ h: 13, w: 11, k, stride });
+    convCases.push({ h: 9, w: 16, k, stride });
+  }
+}
+
+describe('conv gradient helpers on wasm match the CPU kernels', () => {
+  it.each(convCases)('h=$h w=$w k=$k stride=$stride same', async ({ h, w, k, stride }) => {
+    const [n, ci, co] = [2, 3, 4];
+    const xShape: Shape4 = [n, h, w, ci];
+    const fShape: Shape4 = [k, k, ci, co];
+    const oh = Math.ceil(h / stride);
+    const ow = Math.ceil(w / stride);
+    const dyShape: Shape4 = [n, oh, ow, co];
+    const xv = seeded(n * h * w * ci, 1);
+    const fv = seeded(k * k * ci * co, 2);
+    const dyv = seeded(n * oh * ow * co, 3);
+    const attrs = { strides: [stride, stride], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
+
+    const [dxCpu, dwCpu] = await onBackend('cpu', () => {
+      const dy = tf.tensor4d(dyv, dyShape);
+      const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: tf.tensor4d(fv, fShape) }, {
+        ...attrs,
+        inputShape: xShape,
+      } as unknown as NamedAttrMap) as tf.Tensor;
+      const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, xShape), dy }, {
+        ...attrs,
+        filterShape: fShape,
+      } as unknown as NamedAttrMap) as tf.Tensor;
+      return [dx.dataSync() as Float32Array, dw.dataSync() as Float32Array];
+    });
+    const [dxWasm, dwWasm] = await onBackend('wasm', () => {
+      const pads = padsOf('same', h, w, k, k, [stride, stride]);
+      const dy = tf.tensor4d(dyv, dyShape);
+      const dx = conv2dInputGrad(dy, tf.tensor4d(fv, fShape), xShape, [stride, stride], pads);
+      const dw = conv2dFilterGrad(tf.tensor4d(xv, xShape), dy, fShape, [stride, stride], pads);
+      expect(dx.shape).toEqual(xShape);
+      expect(dw.shape).toEqual(fShape);
+      return [dx.dataSync() as Float32Array, dw.dataSync() as Float32Array];
+    });
+    expect(relDiff(dxWasm, dxCpu), 'input gradient').toBeLessThan(1e-5);
+    expect(relDiff(dwWasm, dwCpu), 'filter gradient').toBeLessThan(1e-5);
+  });
+});
+
+describe('max-pool gradient on wasm matches the CPU kernel', () => {
+  const cases = [
+    { h: 13, w: 11, k: 3, stride: 2, pad: 'valid' as const },
+    { h: 12, w: 9, k: 2, stride: 2, pad: 'same' as const },
+    { h: 10, w: 15, k: 3, stride: 1, pad: 'same' as const },
+  ];
+  it.each(cases)('h=$h w=$w k=$k stride=$stride $pad', async ({ h, w, k, stride, pad }) => {
+    const xShape: Shape4 = [2, h, w, 5];
+    const xv = seeded(2 * h * w * 5, 4);
+    const attrs = { filterSize: k, strides: stride, pad };
+    const dxCpu = await onBackend('cpu', () => {
+      const x = tf.tensor4d(xv, xShape);
+      const y = tf.maxPool(x, k, stride, pad);
+      const dy = tf.tensor4d(seeded(y.size, 5), y.shape);
+      const dx = tf
+        .engine()
+        .runKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs as unknown as NamedAttrMap);
+      return (dx as tf.Tensor).dataSync() as Float32Array;
+    });
+    const dxWasm = await onBackend('wasm', () => {
+      const x = tf.tensor4d(xv, xShape);
+      const y = tf.maxPool(x, k, stride, pad);
+      const dy = tf.tensor4d(seeded(y.size, 5), y.shape);
+      return maxPoolGrad(dy, x, y, attrs).dataSync() as Float32Array;
+    });
+    expect(relDiff(dxWasm, dxCpu)).toBeLessThan(1e-6);
+  });
+});
+
+describe('FADNet training gradients: wasm against CPU', () => {
+  const fx = loadFixture();
+  // Two of the fixture's images: the CPU backend's backward pass is slow.
+  const n = 2;
+  const target = new Float32Array([0.25, -0.5]);
+  // A fixed Dropout2d mask with both kept and dropped channels.
+  const mask = new Float32Array(n * 128).map((_, i) => ((i * 7 + 3) % 5 < 3 ? 1 : 0));
+
+  function gradients(): Map<string, Float32Array> {
+    const model = FadnetTfjs.create(weightsFromSafetensors(fx.weightsBytes));
+    try {
+      const out = new Map<string, Float32Array>();
+      tf.tidy(() => {
+        const x = tf.tensor4d(fx.inputs.subarray(0, n * 200 * 200), [n, 1, 200, 200]);
+        const y = tf.tensor2d(target, [n, 1]);
+        const dropoutMask = tf.tensor2d(mask, [n, 128]);
+        const { value, grads } = tf.variableGrads(() => {
+          const r = model.forward(x, { training: true, dropoutMask });
+          for (const u of r.runningUpdates.values()) u.dispose();
+          return tf.losses.meanSquaredError(y, r.output) as tf.Scalar;
+        }, model.trainableVariables());
+        expect(Number.isFinite(value.dataSync()[0])).toBe(true);
+        // Variable names carry a per-instance prefix; the weight name follows the first '/'.
+        for (const [k, g] of Object.entries(grads))
+          out.set(k.slice(k.indexOf('/') + 1), g.dataSync() as Float32Array);
+      });
+      return out;
+    } finally {
+      model.dispose();
+    }
+  }
+
+  it('agree within 1e-4 of each tensor’s largest gradient', async () => {
+    const cpu = await onBackend('cpu', gradients);
+    const wasm = await onBackend('wasm', gradients);
+    expect([...wasm.keys()].sort()).toEqual([...cpu.keys()].sort());
+    expect(cpu.size).toBe(42);
+    for (const [name, g] of cpu) {
+      // A conv bias feeding a training-mode batch norm has a gradient of exactly zero (the
+      // norm subtracts any per-channel shift); both backends give rounding noise near 1e-10,
+      // so measure it against the same layer's weight gradient instead of against itself.
+      const beforeNorm = /^res_block\d\.conv2d\.bias$/.test(name);
+      const scale = beforeNorm ? maxAbs(cpu.get(name.replace(/bias$/, 'weight'))!) : maxAbs(g);
+      expect(relDiff(wasm.get(name)!, g, scale), name).toBeLessThan(1e-4);
+    }
+  }, 100_000);
+});
