@@ -40,6 +40,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'train FADNet locally on a dataset (checkpointed, resumable)',
     load: async () => (await import('../models/cli/train.ts')).trainCommand,
   },
+  node: {
+    summary: 'run a ROS 2 node: steering (accepts --ros-args as ros2 launch passes them)',
+    load: async () => nodeCommand,
+  },
   topology: {
     summary: 'plan overlays and the multigraph schedule, print cycle times',
     load: async () => (await import('../fleet/topology/cli.ts')).topologyCommand,
@@ -49,6 +53,25 @@ const commands: Record<string, CommandEntry> = {
     load: async () => benchCommand,
   },
 };
+
+const nodes: Record<string, CommandEntry> = {
+  steering: {
+    summary: 'camera frames -> FADNet -> /cmd_vel, with the deadline watchdog',
+    load: async () => (await import('../nodes/steering/main.ts')).steeringNodeCommand,
+  },
+};
+
+async function nodeCommand(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  const entry = name === undefined ? undefined : nodes[name];
+  if (entry === undefined) {
+    console.error(
+      usage('fadnet node <name> [--ros-args -p name:=value --params-file FILE -r from:=to]', nodes),
+    );
+    return 2;
+  }
+  return (await entry.load())(rest);
+}
 
 async function benchCommand(args: string[]): Promise<number> {
   const [name, ...rest] = args;

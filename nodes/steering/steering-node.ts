@@ -311,8 +311,11 @@ export class SteeringNode {
     };
   }
 
+  /** Stops: a last zero command first, so the robot never keeps the last velocity. */
   destroy(): void {
     for (const c of this.#cancel.splice(0)) c();
+    this.#output = initialShapingState().command;
+    this.#publishCmd(this.#output);
     this.#node.destroy();
   }
 }
