@@ -61,6 +61,9 @@ const nodes: Record<string, CommandEntry> = {
   },
 };
 
+/** Node names `fadnet node` runs (the ROS 2 package's executables map onto these). */
+export const NODE_NAMES: readonly string[] = Object.keys(nodes);
+
 async function nodeCommand(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   const entry = name === undefined ? undefined : nodes[name];
