@@ -42,7 +42,8 @@ function checkRanges(message: Message): void {
 /** Encodes one frame, delimiter included. Throws EncodeError for out-of-range fields. */
 export function encodeFrame(message: Message, seq: number): Uint8Array {
   checkRanges(message);
-  if (!Number.isInteger(seq) || seq < 0 || seq > 0xff) throw new EncodeError(message.type, 'seq', seq, 'integers 0..255');
+  if (!Number.isInteger(seq) || seq < 0 || seq > 0xff)
+    throw new EncodeError(message.type, 'seq', seq, 'integers 0..255');
   const body = new Uint8Array(MAX_BODY);
   const view = new DataView(body.buffer);
   const type = writePayload(message, view, HEADER);
@@ -57,7 +58,8 @@ export function encodeFrame(message: Message, seq: number): Uint8Array {
   return out.slice(0, encoded + 1);
 }
 
-export type DecodeResult = { readonly ok: true; readonly frame: Frame } | { readonly ok: false; readonly error: FrameError };
+export type DecodeResult =
+  { readonly ok: true; readonly frame: Frame } | { readonly ok: false; readonly error: FrameError };
 
 export interface DecoderStats {
   /** Bytes fed in. */
@@ -129,11 +131,16 @@ export class FrameDecoder {
       return this.#fail('version', `protocol version ${version}, expected ${PROTOCOL_VERSION}`);
     const type = body[1] as number;
     const payloadLength = PAYLOAD_LENGTH.get(type);
-    if (payloadLength === undefined) return this.#fail('unknown-type', `unknown message type 0x${type.toString(16)}`);
+    if (payloadLength === undefined)
+      return this.#fail('unknown-type', `unknown message type 0x${type.toString(16)}`);
     if (n !== HEADER + payloadLength + TRAILER)
-      return this.#fail('length', `type 0x${type.toString(16)} with ${n - HEADER - TRAILER} payload bytes, expected ${payloadLength}`);
+      return this.#fail(
+        'length',
+        `type 0x${type.toString(16)} with ${n - HEADER - TRAILER} payload bytes, expected ${payloadLength}`,
+      );
     const message = readPayload(type, this.#view, HEADER);
-    if (message === undefined) return this.#fail('unknown-type', `unknown message type 0x${type.toString(16)}`);
+    if (message === undefined)
+      return this.#fail('unknown-type', `unknown message type 0x${type.toString(16)}`);
     return { ok: true, frame: { seq: body[2] as number, message } };
   }
 }

@@ -43,7 +43,12 @@ export type Message =
       readonly firmwareMinor: number;
       readonly ticksPerRev: number;
     }
-  | { readonly type: 'odometry'; readonly mcuMs: number; readonly leftTicks: number; readonly rightTicks: number }
+  | {
+      readonly type: 'odometry';
+      readonly mcuMs: number;
+      readonly leftTicks: number;
+      readonly rightTicks: number;
+    }
   | { readonly type: 'battery'; readonly millivolts: number }
   | {
       readonly type: 'status';
@@ -123,13 +128,22 @@ export function readPayload(type: number, view: DataView, at: number): Message |
     case MessageType.hello:
       return { type: 'hello', nonce: view.getUint32(at, true) };
     case MessageType.wheelCmd:
-      return { type: 'wheel-cmd', leftMradS: view.getInt16(at, true), rightMradS: view.getInt16(at + 2, true) };
+      return {
+        type: 'wheel-cmd',
+        leftMradS: view.getInt16(at, true),
+        rightMradS: view.getInt16(at + 2, true),
+      };
     case MessageType.heartbeat:
       return { type: 'heartbeat', hostMs: view.getUint32(at, true) };
     case MessageType.estop:
       return { type: 'estop', reason: view.getUint8(at) };
     case MessageType.ack:
-      return { type: 'ack', seq: view.getUint8(at), ackedType: view.getUint8(at + 1), result: view.getUint8(at + 2) };
+      return {
+        type: 'ack',
+        seq: view.getUint8(at),
+        ackedType: view.getUint8(at + 1),
+        result: view.getUint8(at + 2),
+      };
     case MessageType.helloAck:
       return {
         type: 'hello-ack',
