@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { WeightError } from '../errors.ts';
 import { FADNET_PARAMS, type ParamSpec } from '../weights/spec.ts';
 import { validateWeights, type TensorLike, type WeightSet } from '../weights/weight-set.ts';
+import { batchNormRelu, convBias } from '../tfjs/train-ops.ts';
 
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
@@ -119,7 +120,7 @@ export class FadnetTfjs {
   ): { features: tf.Tensor2D } {
     const n = input.shape[0]!;
     const x = tf.reshape(input, [n, INPUT_SIZE, INPUT_SIZE, 1]) as tf.Tensor4D;
-    const c1 = this.#conv('conv1', x, 2);
+    const c1 = this.#conv('conv1', x, 2, true);
     const x1 = tf.maxPool(c1, 3, 2, 'valid');
     const x2 = tf.add<tf.Tensor4D>(
       this.#conv('conv2', x1, 2),
@@ -159,11 +160,13 @@ export class FadnetTfjs {
     return { features: tf.mul(fc, f) as tf.Tensor2D };
   }
 
-  #conv(name: string, x: tf.Tensor4D, stride: number): tf.Tensor4D {
-    return tf.add(
-      tf.conv2d(x, this.variable(`${name}.weight`) as tf.Tensor4D, stride, 'same'),
-      this.variable(`${name}.bias`),
-    );
+  /** `dataInput`: x is the network's input, so no gradient flows into it. */
+  #conv(name: string, x: tf.Tensor4D, stride: number, dataInput = false): tf.Tensor4D {
+    const w = this.variable(`${name}.weight`) as tf.Tensor4D;
+    const b = this.variable(`${name}.bias`) as tf.Tensor1D;
+    // On wasm one fused op with a closed-form gradient (train-ops.ts); elsewhere tfjs's own.
+    if (tf.getBackend() === 'wasm') return convBias(x, w, b, stride, !dataInput);
+    return tf.add(tf.conv2d(x, w, stride, 'same'), b);
   }
 
   #resBlock(
@@ -172,28 +175,42 @@ export class FadnetTfjs {
     options: ForwardOptions,
     updates: Map<string, tf.Tensor1D>,
   ): tf.Tensor4D {
-    const a = tf.relu(this.#batchNorm(`${name}.batch_norm`, x, options, updates));
+    const a = this.#batchNorm(`${name}.batch_norm`, x, options, updates);
     const b = this.#conv(`${name}.conv2d`, a, 2);
-    const c = tf.relu(this.#batchNorm(`${name}.batch_norm_1`, b, options, updates));
+    const c = this.#batchNorm(`${name}.batch_norm_1`, b, options, updates);
     return this.#conv(`${name}.conv2d_2`, c, 1);
   }
 
+  /** BatchNorm2d followed by ReLU (every norm in the network feeds a ReLU). */
   #batchNorm(
     name: string,
     x: tf.Tensor4D,
     options: ForwardOptions,
     updates: Map<string, tf.Tensor1D>,
   ): tf.Tensor4D {
-    const gamma = this.variable(`${name}.weight`);
-    const beta = this.variable(`${name}.bias`);
+    const gamma = this.variable(`${name}.weight`) as tf.Tensor1D;
+    const beta = this.variable(`${name}.bias`) as tf.Tensor1D;
     if (!options.training) {
       const mean = this.variable(`${name}.running_mean`);
       const variance = this.variable(`${name}.running_var`);
       const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
-      return tf.add(tf.mul(tf.sub(x, mean), scale), beta);
+      return tf.relu(tf.add(tf.mul(tf.sub(x, mean), scale), beta)) as tf.Tensor4D;
     }
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    let mean: tf.Tensor1D;
+    let variance: tf.Tensor1D;
+    let y: tf.Tensor4D;
+    if (tf.getBackend() === 'wasm') {
+      // One op with a closed-form gradient (train-ops.ts); the CPU backend stays the reference.
+      const r = batchNormRelu(x, gamma, beta, BN_EPSILON);
+      ({ mean, variance } = r.stats);
+      y = r.y;
+    } else {
+      ({ mean, variance } = tf.moments(x, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D });
+      const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
+      y = tf.relu(tf.add(tf.mul(tf.sub(x, mean), scale), beta)) as tf.Tensor4D;
+    }
     const count = x.shape[0] * x.shape[1] * x.shape[2];
+    const stats = [mean, variance];
     // PyTorch normalises with the biased variance but tracks the unbiased one.
     const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
     updates.set(
@@ -208,8 +225,8 @@ export class FadnetTfjs {
         tf.add(tf.mul(this.variable(`${name}.running_var`), 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)),
       ) as tf.Tensor1D,
     );
-    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
-    return tf.add(tf.mul(tf.sub(x, mean), scale), beta);
+    tf.dispose(stats); // batchNormRelu hands its statistics over outside any tidy scope
+    return y;
   }
 
   /** The reference's "GAP": NCHW flatten, then the mean of each neighbouring pair. */
