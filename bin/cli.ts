@@ -17,6 +17,10 @@ const benches: Record<string, CommandEntry> = {
     summary: 'camera frame preprocessing per encoding (p50/p99 ms)',
     load: async () => (await import('../models/bench/preprocess.ts')).benchPreprocessCommand,
   },
+  nodes: {
+    summary: 'frame published -> steering node -> Twist received, at 30 Hz and at maximum rate',
+    load: async () => (await import('../nodes/bench.ts')).benchNodesCommand,
+  },
   train: {
     summary: 'median ms per training step (batch 32, 200x200) on the default backend',
     load: async () => (await import('../models/bench/train.ts')).benchTrainCommand,

@@ -60,7 +60,7 @@ export class SteeringNode {
   readonly #modelVersion: string;
   readonly #log: (line: string) => void;
   readonly #input: Float32Array;
-  readonly #publishCmd: (t: Twist) => void;
+  readonly #publishCmd: (t: Twist, stampMs: number) => void;
   readonly #steeringPub: Publisher<{ data: number }>;
   readonly #cancel: Cancel[] = [];
   readonly #latency = new Window();
@@ -115,8 +115,10 @@ export class SteeringNode {
     const node = this.#node;
     if (p.use_stamped) {
       const pub = node.createPublisher('geometry_msgs/msg/TwistStamped', p.cmd_vel_topic, QOS_COMMANDS);
-      this.#publishCmd = (twist) =>
-        pub.publish({ header: { stamp: timeFromMs(node.clock.now()), frame_id: 'base_link' }, twist });
+      // Stamped with the time of the camera frame the command was computed from (the time of
+      // the data it acts on), so consumers can judge its age as the watchdog does.
+      this.#publishCmd = (twist, stampMs) =>
+        pub.publish({ header: { stamp: timeFromMs(stampMs), frame_id: 'base_link' }, twist });
     } else {
       const pub = node.createPublisher('geometry_msgs/msg/Twist', p.cmd_vel_topic, QOS_COMMANDS);
       this.#publishCmd = (twist) => pub.publish(twist);
@@ -221,7 +223,7 @@ export class SteeringNode {
     this.#evaluate(now);
     if (this.#verdict.drive) {
       this.#output = this.#shape.command;
-      this.#publishCmd(this.#output);
+      this.#publishCmd(this.#output, stamp);
       this.#latency.add(now - stamp);
     }
   }
@@ -260,7 +262,7 @@ export class SteeringNode {
       this.#lastShapedAt = undefined;
     }
     // Keep-alive: downstream (the motor bridge) treats silence as a fault.
-    this.#publishCmd(this.#output);
+    this.#publishCmd(this.#output, this.#lastCommandStamp ?? now);
   }
 
   stats(): SteeringStats {
@@ -315,7 +317,7 @@ export class SteeringNode {
   destroy(): void {
     for (const c of this.#cancel.splice(0)) c();
     this.#output = initialShapingState().command;
-    this.#publishCmd(this.#output);
+    this.#publishCmd(this.#output, this.#node.clock.now());
     this.#node.destroy();
   }
 }
