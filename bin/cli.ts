@@ -52,6 +52,10 @@ const commands: Record<string, CommandEntry> = {
     summary: 'plan overlays and the multigraph schedule, print cycle times',
     load: async () => (await import('../fleet/topology/cli.ts')).topologyCommand,
   },
+  bridge: {
+    summary: 'run the motor-controller bridge on a serial port (--port PATH --baud N), or --bench',
+    load: async () => (await import('../firmware-bridge/cli.ts')).bridgeCommand,
+  },
   bench: {
     summary: `benchmarks: ${Object.keys(benches).join(', ')}`,
     load: async () => benchCommand,
