@@ -53,8 +53,13 @@ export class SerialTransport implements ByteTransport {
           reported = true;
         };
         port.on('data', (chunk: Buffer) => handlers.data(chunk));
+        // Our own write failures arrive here already wrapped (see write()).
         port.on('error', (e: Error) =>
-          fail(new SerialLinkError(path, `I/O error: ${e.message}`, { cause: e })),
+          fail(
+            e instanceof SerialLinkError
+              ? e
+              : new SerialLinkError(path, `I/O error: ${e.message}`, { cause: e }),
+          ),
         );
         port.on('close', (e: Error | null) =>
           fail(
