@@ -17,7 +17,7 @@ import { ParameterError, type ParamValues } from '../runtime/params.ts';
 import { QOS_COMMANDS, QOS_LATCHED, QOS_SENSOR_DATA, QOS_STATUS } from '../runtime/qos.ts';
 import type { NodeHandle, Publisher } from '../runtime/transport.ts';
 import { Window } from './latency.ts';
-import { STEERING_PARAMS } from './params.ts';
+import type { STEERING_PARAMS } from './params.ts';
 import {
   initialShapingState,
   rampToZero,

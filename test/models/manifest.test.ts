@@ -48,7 +48,7 @@ describe('model package and manifest', () => {
   it('refuses ONNX bytes that do not match the manifest', async () => {
     const onnxPath = path.join(dir, 'fixture.onnx');
     const bytes = await readFile(onnxPath);
-    bytes[bytes.length - 1] ^= 0x01;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0x01;
     await writeFile(onnxPath, bytes);
     await expect(loadModelPackage(path.join(dir, 'fixture.manifest.json'))).rejects.toThrow(
       /^model fixture@1\.0\.0: ONNX sha256 is [0-9a-f]{64}, manifest says [0-9a-f]{64}$/,
