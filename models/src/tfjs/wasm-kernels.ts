@@ -17,7 +17,7 @@ import {
   registerHeapKernels,
   type PhasePlacement,
 } from './heap-kernels.ts';
-import { registerWasmReductions } from './wasm-reductions.ts';
+import { registerWasmOverrides } from './wasm-overrides.ts';
 
 export type Pads = { top: number; bottom: number; left: number; right: number };
 
@@ -277,7 +277,7 @@ let registered = false;
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registerHeapKernels();
-  registerWasmReductions();
+  registerWasmOverrides();
   // registerGradient warns when it replaces a gradient; this replacement is deliberate.
   const warn = console.warn;
   console.warn = () => {};

@@ -1,4 +1,11 @@
-// Sum and Mean over leading axes on the WebAssembly backend. Its Sum and Mean reduce only the
+// Replacements for WebAssembly-backend kernels that training leans on.
+//
+// Identity: the engine clones every tensor a gradient saves (inputs and outputs of each op
+// on the tape), and the wasm Identity copies the data where the CPU backend shares it. Tensors
+// are immutable and the wasm backend reference-counts its buffers (its Reshape shares them
+// already), so sharing is safe and removes a full copy of nearly every activation per step.
+//
+// Sum and Mean over leading axes. Its Sum and Mean reduce only the
 // innermost axes, so a per-channel reduction over N,H,W of an NHWC tensor (every bias
 // gradient, every batch-norm statistic and its gradient) first transposes the whole tensor.
 // Reducing leading axes is an average pool instead: x viewed as [1, R, 1, C] pooled with an
@@ -9,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 interface WasmBackendLike {
+  incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
   disposeData(dataId: object): void;
@@ -55,11 +63,26 @@ function reduceLeading(original: KernelFunc, avgPool: KernelFunc, isSum: boolean
   };
 }
 
+const shareIdentity: KernelFunc = (args) => {
+  const x = args.inputs['x']!;
+  (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
 let registered = false;
 
-/** Replaces the wasm Sum and Mean kernels with ones that reduce leading axes by pooling (idempotent). */
-export function registerWasmReductions(): void {
+/** Installs the Identity, Sum and Mean replacements on the wasm backend (idempotent). */
+export function registerWasmOverrides(): void {
   if (registered) return;
+  const identity = tf.getKernel('Identity', 'wasm');
+  if (identity === undefined) throw new Error('wasm backend has no Identity kernel; import it first');
+  tf.unregisterKernel('Identity', 'wasm');
+  // Strings live outside the heap and are copied by the original kernel.
+  tf.registerKernel({
+    ...identity,
+    kernelFunc: (args) =>
+      args.inputs['x']!.dtype === 'string' ? identity.kernelFunc(args) : shareIdentity(args),
+  });
   const avgPool = tf.getKernel('AvgPool', 'wasm');
   if (avgPool === undefined) throw new Error('wasm backend has no AvgPool kernel; import it first');
   const replace = (name: string, isSum: boolean): void => {
