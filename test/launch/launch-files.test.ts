@@ -23,6 +23,20 @@ const EXTERNAL: Readonly<Record<string, readonly string[]>> = {
   foxglove_bridge: ['foxglove_bridge'],
 };
 
+/** Launch files of other packages our launch files may include. */
+const EXTERNAL_INCLUDES: Readonly<Record<string, readonly string[]>> = {
+  ros_gz_sim: ['launch/gz_sim.launch.py'],
+  carla_ros_bridge: ['carla_ros_bridge.launch.py'],
+  realsense2_camera: ['launch/rs_launch.py'],
+};
+
+/** Where files of our installed share directory come from in the checkout (CMakeLists.txt installs them). */
+function shareToCheckout(rel: string): string {
+  if (rel.startsWith('launch/')) return path.join(LAUNCH, rel.slice('launch/'.length));
+  if (rel.startsWith('sim/gazebo/') || rel.startsWith('sim/carla/')) return path.resolve(rel);
+  return path.resolve('<not installed>', rel);
+}
+
 /** Parameter declarations of our executables, so params files are validated as the node would. */
 const PARAMS_OF: Readonly<Record<string, { node: string; decls: ParamDecls }>> = {
   steering_node: { node: 'fadnet_steering', decls: STEERING_PARAMS },
@@ -140,6 +154,20 @@ describe('launch files', () => {
               { name: from, values: parametersFromYaml(readFileSync(local, 'utf8'), n.name, from) },
             ]);
           }
+        }
+      }
+    });
+  }
+
+  for (const file of launchFiles) {
+    it(`${file}: every file it names from this package is installed, every include is known`, () => {
+      const text = readFileSync(path.join(LAUNCH, file), 'utf8');
+      for (const m of text.matchAll(/\$\(find-pkg-share (\w+)\)\/([\w./-]+)/g)) {
+        const [, pkg, rel] = m as unknown as [string, string, string];
+        if (pkg === PACKAGE) {
+          expect(existsSync(shareToCheckout(rel)), `${file}: ${rel} is not in the package`).toBe(true);
+        } else {
+          expect(EXTERNAL_INCLUDES[pkg] ?? [], `${file}: unknown file ${pkg}/${rel}`).toContain(rel);
         }
       }
     });
