@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
-import { McapWriter } from '@mcap/core';
-import { FileHandleWritable } from '@mcap/nodejs';
+import { McapIndexedReader, McapWriter } from '@mcap/core';
+import { FileHandleReadable, FileHandleWritable } from '@mcap/nodejs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,6 +26,7 @@ const EXPERT = '/expert/steering';
 const T0 = 1_700_000_000_000_000_000n;
 const MS = 1_000_000n;
 const VALUES = 200 * 200;
+const CHUNKS = 4;
 const preprocessor = createPreprocessor(FADNET_INPUT_SPEC);
 
 function frame(i: number, width = 80, height = 60): Image {
@@ -60,8 +61,8 @@ const options = (over: Partial<McapDatasetOptions> = {}): McapDatasetOptions => 
  * Ten frames 100 ms apart; the expert answers 10 ms after each with steering i/10, except
  * that frame 4 gets no answer and frame 7's answer comes 60 ms late (past a 50 ms lag).
  */
-async function writeRun(file: string): Promise<void> {
-  const rec = await McapRecorder.open(file);
+async function writeRun(file: string, chunkBytes?: number): Promise<void> {
+  const rec = await McapRecorder.open(file, chunkBytes === undefined ? {} : { chunkBytes });
   for (let i = 0; i < 10; i++) {
     const t = T0 + BigInt(i) * 100n * MS;
     void rec.write(CAMERA, 'sensor_msgs/msg/Image', frame(i), t);
@@ -75,6 +76,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'fadnet-dataset-'));
   await writeRun(path.join(dir, 'world-a.mcap'));
   await writeRun(path.join(dir, 'world-b.mcap'));
+  // A chunk closes once past 30 kB: three 80x60 frames (14 KiB each), so a batch spans chunks.
+  await writeRun(path.join(dir, 'small-chunks.mcap'), 30_000);
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -116,6 +119,29 @@ describe('McapDataset', () => {
     );
     expect(streamed.map((s) => s.y)).toEqual([0, 0.1, 0.2, 0.3, 0.5, 0.6, 0.8, 0.9].map(Math.fround));
     expect(streamed.every((s) => same(s.x, expected(s.frameIndex)))).toBe(true);
+    await ds.close();
+  });
+
+  it('reads batches spanning chunks, with repeated samples, the same as one at a time', async () => {
+    const file = path.join(dir, 'small-chunks.mcap');
+    const handle = await open(file, 'r');
+    const chunks = (await McapIndexedReader.Initialize({ readable: new FileHandleReadable(handle) }))
+      .chunkIndexes;
+    await handle.close();
+    expect(chunks.length).toBe(CHUNKS);
+    const ds = await McapDataset.open([file], options({ cacheBytes: 0 }));
+    const batch = [5, 0, 5, 3, 7, 1];
+    const frameOf = [0, 1, 2, 3, 5, 6, 8, 9];
+    const x = new Float32Array(batch.length * VALUES);
+    const y = new Float32Array(batch.length);
+    await ds.read(batch, x, y);
+    expect([...y]).toEqual(batch.map((s) => Math.fround(frameOf[s]! / 10)));
+    batch.forEach((s, k) => {
+      expect(same(x.subarray(k * VALUES, (k + 1) * VALUES), expected(frameOf[s]!)), `slot ${k}`).toBe(true);
+    });
+    await expect(ds.read([8], x, y)).rejects.toThrow(
+      new RangeError('sample 8 is outside the dataset (size 8)'),
+    );
     await ds.close();
   });
 

@@ -164,7 +164,11 @@ export class McapDataset implements TrainingDataset {
     return new McapDataset(recordings, index, stats, skipped, preprocessor, options);
   }
 
-  /** Fills x (n x outputLength) and y (n); a frame unreadable now is replaced by the next good one. */
+  /**
+   * Fills x (n x outputLength) and y (n). Cached frames are copied; the rest are fetched grouped
+   * by chunk, one pass per chunk. A frame found unreadable now (a JPEG that does not decode) is
+   * replaced by the next good sample, so the batch stays full and training carries on.
+   */
   async read(indices: readonly number[], x: Float32Array, y: Float32Array): Promise<void> {
     const n = this.#preprocessor.outputLength;
     if (x.length < indices.length * n || y.length < indices.length) {
@@ -172,15 +176,53 @@ export class McapDataset implements TrainingDataset {
         `read of ${indices.length} samples needs x of ${indices.length * n} and y of ${indices.length}`,
       );
     }
-    for (let k = 0; k < indices.length; k++) {
-      const requested = indices[k]!;
-      if (!Number.isInteger(requested) || requested < 0 || requested >= this.size) {
-        throw new RangeError(`sample ${requested} is outside the dataset (size ${this.size})`);
+    const slot = (k: number): Float32Array => x.subarray(k * n, (k + 1) * n);
+    const groups = new Map<string, Map<number, number[]>>();
+    const retry: number[] = [];
+    indices.forEach((sample, k) => {
+      if (!Number.isInteger(sample) || sample < 0 || sample >= this.size) {
+        throw new RangeError(`sample ${sample} is outside the dataset (size ${this.size})`);
       }
-      const out = x.subarray(k * n, (k + 1) * n);
-      const used = await this.#fill(requested, out);
-      y[k] = this.#index.label[used]!;
+      const cached = this.#bad.has(sample) ? undefined : this.#cache.get(sample);
+      if (cached !== undefined) {
+        slot(k).set(cached);
+        y[k] = this.#index.label[sample]!;
+      } else if (this.#bad.has(sample)) {
+        retry.push(k);
+      } else {
+        const r = this.#index.recording[sample]!;
+        const chunk = this.#recordings[r]!.chunkOf(this.#index.logTime[sample]!);
+        const key = chunk < 0 ? `${r}:sample ${sample}` : `${r}:${chunk}`;
+        const group = groups.get(key) ?? new Map<number, number[]>();
+        group.set(sample, [...(group.get(sample) ?? []), k]);
+        groups.set(key, group);
+      }
+    });
+    for (const group of groups.values()) {
+      const samples = [...group.keys()];
+      const recording = this.#recordings[this.#index.recording[samples[0]!]!]!;
+      const refs = samples.map((s) => ({
+        logTime: this.#index.logTime[s]!,
+        ordinal: this.#index.ordinal[s]!,
+      }));
+      const found = await recording.visitFrames(refs, async (i, data) => {
+        const sample = samples[i]!;
+        const [first, ...rest] = group.get(sample)!;
+        const out = slot(first!);
+        if (!(await this.#decodeInto(sample, data, out))) {
+          retry.push(first!, ...rest);
+          return;
+        }
+        this.#cache.put(sample, out);
+        for (const k of [first!, ...rest]) {
+          if (k !== first) slot(k).set(out);
+          y[k] = this.#index.label[sample]!;
+        }
+      });
+      const lost = found.indexOf(false);
+      if (lost >= 0) throw this.#vanished(samples[lost]!);
     }
+    for (const k of retry) y[k] = this.#index.label[await this.#fill(indices[k]!, slot(k))]!;
   }
 
   /** Every sample of this split in file and time order, one chunk in memory at a time. */
@@ -220,6 +262,7 @@ export class McapDataset implements TrainingDataset {
     await Promise.all(this.#recordings.map((r) => r.close()));
   }
 
+  /** Fills `out` from the first good sample at or after `requested`; returns the one used. */
   async #fill(requested: number, out: Float32Array): Promise<number> {
     for (let step = 0; step < this.size; step++) {
       const sample = (requested + step) % this.size;
@@ -230,14 +273,13 @@ export class McapDataset implements TrainingDataset {
         return sample;
       }
       const recording = this.#recordings[this.#index.recording[sample]!]!;
-      const data = await recording.frameAt(this.#index.logTime[sample]!, this.#index.ordinal[sample]!);
-      if (data === undefined) {
-        throw new DatasetFileError(
-          `${recording.file} no longer holds the frame it was indexed with`,
-          recording.file,
-        );
-      }
-      if (await this.#decodeInto(sample, data, out)) {
+      const ref = { logTime: this.#index.logTime[sample]!, ordinal: this.#index.ordinal[sample]! };
+      let good = false;
+      const [found] = await recording.visitFrames([ref], async (_i, data) => {
+        good = await this.#decodeInto(sample, data, out);
+      });
+      if (found !== true) throw this.#vanished(sample);
+      if (good) {
         this.#cache.put(sample, out);
         return sample;
       }
@@ -245,6 +287,14 @@ export class McapDataset implements TrainingDataset {
     throw new DatasetFileError(
       `no readable frame left in ${this.#recordings.map((r) => r.file).join(', ')}`,
       '',
+    );
+  }
+
+  #vanished(sample: number): DatasetFileError {
+    const file = this.#recordings[this.#index.recording[sample]!]!.file;
+    return new DatasetFileError(
+      `${file} no longer holds the frame it was indexed with (replaced while open?)`,
+      file,
     );
   }
 

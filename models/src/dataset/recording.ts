@@ -27,6 +27,12 @@ export interface RecordedMessage {
   readonly data: Uint8Array;
 }
 
+/** A frame's place in its file: log time, and its position among frames logged at that time. */
+export interface FrameRef {
+  readonly logTime: bigint;
+  readonly ordinal: number;
+}
+
 interface TopicDecoder {
   readonly schemaName: string;
   readonly reader: MessageReader;
@@ -77,6 +83,7 @@ export class Recording {
   readonly #reader: McapIndexedReader;
   readonly #frames: TopicDecoder;
   readonly #labels: TopicDecoder;
+  readonly #chunkStarts: readonly { readonly start: bigint; readonly end: bigint }[];
 
   private constructor(
     file: string,
@@ -92,6 +99,9 @@ export class Recording {
     this.#reader = reader;
     this.#frames = decoderFor(file, reader, topics.frame, [IMAGE, COMPRESSED_IMAGE]);
     this.#labels = decoderFor(file, reader, topics.label, [FLOAT32]);
+    this.#chunkStarts = reader.chunkIndexes
+      .map((c) => ({ start: c.messageStartTime, end: c.messageEndTime }))
+      .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   }
 
   static async open(file: string, topics: { frame: string; label: string }): Promise<Recording> {
@@ -134,23 +144,62 @@ export class Recording {
     }
   }
 
-  /** The CDR bytes of the `ordinal`-th frame logged at `logTime`, or undefined if absent. */
-  async frameAt(logTime: bigint, ordinal: number): Promise<Uint8Array | undefined> {
-    let seen = 0;
+  /**
+   * The chunk a frame logged at this time lies in, or -1. Frames of one chunk are fetched in one
+   * pass: with small frames a chunk holds dozens, and reading it once per frame would multiply I/O.
+   */
+  chunkOf(logTime: bigint): number {
+    const chunks = this.#chunkStarts;
+    let lo = 0;
+    let hi = chunks.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (chunks[mid]!.start <= logTime) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    const chunk = chunks[found];
+    return chunk !== undefined && logTime <= chunk.end ? found : -1;
+  }
+
+  /**
+   * Reads the frames named by (log time, ordinal among frames logged at that time) in one pass
+   * over their time range and hands each one's CDR bytes to `visit`. Returns which were found.
+   */
+  async visitFrames(
+    targets: readonly FrameRef[],
+    visit: (target: number, data: Uint8Array) => Promise<void>,
+  ): Promise<boolean[]> {
+    const found = targets.map(() => false);
+    if (targets.length === 0) return found;
+    const wanted = new Map<string, number[]>();
+    let startTime = targets[0]!.logTime;
+    let endTime = startTime;
+    targets.forEach((t, i) => {
+      const key = `${t.logTime}:${t.ordinal}`;
+      wanted.set(key, [...(wanted.get(key) ?? []), i]);
+      if (t.logTime < startTime) startTime = t.logTime;
+      if (t.logTime > endTime) endTime = t.logTime;
+    });
+    let lastTime = -1n;
+    let ordinal = 0;
     try {
-      for await (const m of this.#reader.readMessages({
-        topics: [this.frameTopic],
-        startTime: logTime,
-        endTime: logTime,
-      })) {
-        if (m.logTime !== logTime) continue;
-        if (seen === ordinal) return m.data;
-        seen += 1;
+      for await (const m of this.#reader.readMessages({ topics: [this.frameTopic], startTime, endTime })) {
+        ordinal = m.logTime === lastTime ? ordinal + 1 : 0;
+        lastTime = m.logTime;
+        for (const i of wanted.get(`${m.logTime}:${ordinal}`) ?? []) {
+          found[i] = true;
+          await visit(i, m.data);
+        }
       }
     } catch (error) {
       throw this.#damaged(error);
     }
-    return undefined;
+    return found;
   }
 
   /** @throws whatever the CDR reader throws for bytes that do not decode as the frame type. */
