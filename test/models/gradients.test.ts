@@ -66,6 +66,8 @@ for (const stride of [1, 2, 4, 7]) {
     convCases.push({ h: 9, w: 16, k, stride });
   }
 }
+// Output rows of 64 or more take im2colT's row-by-row path.
+convCases.push({ h: 7, w: 131, k: 5, stride: 2 }, { h: 5, w: 130, k: 3, stride: 1 });
 
 describe('conv gradient helpers on wasm match the CPU kernels', () => {
   it.each(convCases)('h=$h w=$w k=$k stride=$stride same', async ({ h, w, k, stride }) => {

@@ -24,48 +24,79 @@ export interface Im2ColAttrs {
   readonly ow: number;
 }
 
+/** Rows and columns of each stride phase of x, as im2colT lays it out (see there). */
+function phaseGrid(at: Im2ColAttrs): [number, number] {
+  return [at.oh + Math.floor((at.kh - 1) / at.sh), at.ow + Math.floor((at.kw - 1) / at.sw)];
+}
+
 /**
- * Transposed im2col: x [N,H,W,C] -> [KH*KW*C, N*OH*OW], row (a,b,c) holding
- * x[n, i*sh + a - top, j*sw + b - left, c] for every output position (zero outside x).
- * Rows in (a,b,c) order make `patches @ dy` come out directly in HWIO filter layout.
+ * Rows and columns of the output grid im2colT writes: the phase grid when output rows are
+ * short (each patch row is then a single memcpy; the caller zero-pads dy to match), the plain
+ * OH x OW grid when they are long enough to copy row by row (padding dy would cost more).
+ */
+export function im2colGrid(at: Im2ColAttrs): [number, number] {
+  return at.ow >= 64 ? [at.oh, at.ow] : phaseGrid(at);
+}
+
+/**
+ * Transposed im2col: x [N,H,W,C] -> [KH*KW*C, N*GH*GW], row (a,b,c) holding
+ * x[n, i*sh + a - top, j*sw + b - left, c] at column (n, i, j) of the GH x GW grid
+ * im2colGrid gives, zero outside x. Grid cells with i >= OH or j >= OW hold junk that the
+ * caller pairs with zero-padded dy. Rows in (a,b,c) order make `patches @ dy` HWIO.
+ *
+ * Why the padded grid: x is first split into its stride phases, channel-major
+ * (phase[c][n][u][v] = x[n, u*sh + pa - top, v*sw + pb - left, c]). On the grid every row is
+ * then one contiguous run of a phase, shifted by the tap's offset, so the K rows are memcpys
+ * and JavaScript touches each element of x about once instead of once per tap.
  */
 function im2colT(x: TensorInfo, at: Im2ColAttrs, backend: HeapBackend): TensorInfo {
   const [n, h, w, c] = x.shape as [number, number, number, number];
-  const { kh, kw, sh, sw, top, left, oh, ow } = at;
-  const p = n * oh * ow;
-  const outInfo = backend.makeOutput([kh * kw * c, p], 'float32');
+  const { kh, kw, sh, sw, top, left } = at;
+  const { oh, ow } = at;
+  const [up, vp] = phaseGrid(at);
+  const p = n * up * vp;
+  const tail = Math.floor((kh - 1) / sh) * vp + Math.floor((kw - 1) / sw);
+  const compact = im2colGrid(at)[1] === ow;
+  const outInfo = backend.makeOutput([kh * kw * c, compact ? n * oh * ow : p], 'float32');
   const out = backend.typedArrayFromHeap(outInfo);
   const xv = backend.typedArrayFromHeap(x);
+  const phases = new Map<number, Float32Array>();
+  for (let pa = 0; pa < Math.min(sh, kh); pa++) {
+    for (let pb = 0; pb < Math.min(sw, kw); pb++) {
+      const buf = new Float32Array(c * p + tail); // zero: padding and the tail junk reads
+      for (let bn = 0; bn < n; bn++) {
+        for (let u = 0; u < up; u++) {
+          const r = u * sh + pa - top;
+          if (r < 0 || r >= h) continue;
+          const xRow = (bn * h + r) * w;
+          const dstRow = (bn * up + u) * vp;
+          for (let v = 0; v < vp; v++) {
+            const col = v * sw + pb - left;
+            if (col < 0 || col >= w) continue;
+            let xi = (xRow + col) * c;
+            let o = dstRow + v;
+            for (let ch = 0; ch < c; ch++, xi++, o += p) buf[o] = xv[xi]!;
+          }
+        }
+      }
+      phases.set(pa * sw + pb, buf);
+    }
+  }
   for (let a = 0; a < kh; a++) {
     for (let b = 0; b < kw; b++) {
-      const rowBase = (a * kw + b) * c * p;
-      for (let bn = 0; bn < n; bn++) {
-        for (let i = 0; i < oh; i++) {
-          const r = i * sh + a - top;
-          const pBase = (bn * oh + i) * ow;
-          if (r < 0 || r >= h) {
-            for (let ch = 0; ch < c; ch++)
-              out.fill(0, rowBase + ch * p + pBase, rowBase + ch * p + pBase + ow);
-            continue;
-          }
-          const xRow = (bn * h + r) * w;
-          if (c === 1) {
-            // One channel (the network's first layer): a strided copy along the row.
-            let o = rowBase + pBase;
-            for (let j = 0, col = b - left; j < ow; j++, col += sw, o++) {
-              out[o] = col >= 0 && col < w ? xv[xRow + col]! : 0;
-            }
-            continue;
-          }
-          for (let j = 0; j < ow; j++) {
-            const col = j * sw + b - left;
-            let o = rowBase + pBase + j;
-            if (col < 0 || col >= w) {
-              for (let ch = 0; ch < c; ch++, o += p) out[o] = 0;
-              continue;
-            }
-            let xi = (xRow + col) * c;
-            for (let ch = 0; ch < c; ch++, o += p, xi++) out[o] = xv[xi]!;
+      const buf = phases.get((a % sh) * sw + (b % sw))!;
+      const shift = Math.floor(a / sh) * vp + Math.floor(b / sw);
+      for (let ch = 0; ch < c; ch++) {
+        const row = (a * kw + b) * c + ch;
+        if (!compact) {
+          const src = ch * p + shift;
+          out.set(buf.subarray(src, src + p), row * p);
+          continue;
+        }
+        for (let bn = 0; bn < n; bn++) {
+          for (let i = 0; i < oh; i++) {
+            const src = ch * p + (bn * up + i) * vp + shift;
+            out.set(buf.subarray(src, src + ow), ((row * n + bn) * oh + i) * ow);
           }
         }
       }
@@ -157,6 +188,7 @@ function maxPoolGrad(
   const yv = backend.typedArrayFromHeap(y);
   dx.fill(0);
   const taps = new Int32Array(kh * kw);
+  const row = w * c;
   for (let bn = 0; bn < n; bn++) {
     for (let i = 0; i < oh; i++) {
       const r0 = Math.max(0, i * sh - top);
@@ -164,13 +196,30 @@ function maxPoolGrad(
       for (let j = 0; j < ow; j++) {
         const c0 = Math.max(0, j * sw - left);
         const c1 = Math.min(w, j * sw - left + kw);
+        const outBase = ((bn * oh + i) * ow + j) * c;
+        if (r1 - r0 === 3 && c1 - c0 === 3) {
+          // A whole 3x3 window (the network's pool): the taps unrolled, in scan order.
+          const o0 = ((bn * h + r0) * w + c0) * c;
+          for (let ch = 0; ch < c; ch++) {
+            const m = yv[outBase + ch]!;
+            let p = o0 + ch;
+            if (xv[p] !== m && xv[(p += c)] !== m && xv[(p += c)] !== m) {
+              p = o0 + row + ch;
+              if (xv[p] !== m && xv[(p += c)] !== m && xv[(p += c)] !== m) {
+                p = o0 + 2 * row + ch;
+                if (xv[p] !== m && xv[(p += c)] !== m) p += c;
+              }
+            }
+            dx[p] = dx[p]! + dyv[outBase + ch]!;
+          }
+          continue;
+        }
         // Window offsets in scan order (row-major, as the CPU kernel breaks ties).
         let nt = 0;
         for (let r = r0; r < r1; r++) {
           for (let q = c0; q < c1; q++) taps[nt++] = ((bn * h + r) * w + q) * c;
         }
         if (nt === 0) continue;
-        const outBase = ((bn * oh + i) * ow + j) * c;
         for (let ch = 0; ch < c; ch++) {
           // The window's maximum is y itself (max is exact in float), so the first tap equal
           // to it is the first maximum; most windows stop well before the last tap.

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, GradConfig, MaxPoolAttrs, NamedAttrMap } from '@tensorflow/tfjs-core';
 import {
+  im2colGrid,
   im2colTOp,
   interleaveOp,
   maxPoolGradOp,
@@ -60,18 +61,21 @@ export function conv2dFilterGrad(
   return tf.tidy(() => {
     const [kh, kw, ci, co] = filterShape;
     const [n, oh, ow] = dy.shape;
-    // One GEMM over all output positions: [KH*KW*Ci, P] @ [P, Co] is already HWIO.
-    const patches = im2colTOp(x, {
-      kh,
-      kw,
-      sh: strides[0],
-      sw: strides[1],
-      top: pads.top,
-      left: pads.left,
-      oh,
-      ow,
-    });
-    return tf.reshape(tf.matMul(patches, tf.reshape(dy, [n * oh * ow, co])), [kh, kw, ci, co]);
+    const attrs = { kh, kw, sh: strides[0], sw: strides[1], top: pads.top, left: pads.left, oh, ow };
+    // One GEMM over all output positions: [KH*KW*Ci, P] @ [P, Co] is already HWIO. The
+    // patches live on a slightly larger grid (see im2colT); dy gets zeros on the extra cells.
+    const patches = im2colTOp(x, attrs);
+    const [up, vp] = im2colGrid(attrs);
+    const dyGrid =
+      up === oh && vp === ow
+        ? dy
+        : tf.pad(dy, [
+            [0, 0],
+            [0, up - oh],
+            [0, vp - ow],
+            [0, 0],
+          ]);
+    return tf.reshape(tf.matMul(patches, tf.reshape(dyGrid, [n * up * vp, co])), [kh, kw, ci, co]);
   });
 }
 
