@@ -4,7 +4,7 @@ import type { Twist } from '../nodes/runtime/messages.ts';
 import { collidingSegment } from './collision.ts';
 import { DEFAULT_EXPERT, purePursuit, type ExpertCommand, type ExpertParams } from './expert.ts';
 import { CameraRenderer, DEFAULT_CAMERA, type CameraParams } from './render/camera.ts';
-import { FrameEffects, NO_RANDOMISATION, type Randomisation } from './render/effects.ts';
+import { blurRows, FrameEffects, NO_RANDOMISATION, type Randomisation } from './render/effects.ts';
 import { Rng } from './rng.ts';
 import { buildScene, type Scene } from './scene.ts';
 import { pointAt, project, type Centreline } from './track.ts';
@@ -129,8 +129,9 @@ export class Simulator {
   /** The camera frame at the current pose: 640x480 rgb8 unless configured otherwise. */
   render(out?: Uint8Array): Uint8Array {
     const frame = out ?? (this.#frame ??= new Uint8Array(this.#camera.frameBytes));
-    this.#camera.render(this.#state, frame);
-    if (this.#effects.enabled) this.#effects.apply(frame, this.#camera.params.width * 3, this.#rng);
+    const { look, blur } = this.#effects.draw(this.#rng);
+    this.#camera.render(this.#state, frame, look);
+    if (blur) blurRows(frame, this.#camera.params.width * 3);
     return frame;
   }
 

@@ -58,6 +58,29 @@ const BINS_PER_PIXEL = 2;
 const SKY_LEVELS = 16;
 const NEAR_M = 0.01;
 
+/**
+ * How a frame is exposed: every channel value v (lit, possibly above 255) becomes
+ * tone[v + noise + TONE_BIAS], so exposure, clipping and sensor noise cost one lookup.
+ */
+export interface Look {
+  /** TONE_SIZE entries. */
+  tone: Uint8Array;
+  /** Per-pixel noise, read at (pixel + noiseOffset) & (length - 1); length a power of two. */
+  noise: Int8Array;
+  noiseOffset: number;
+}
+
+export const TONE_BIAS = 256;
+export const TONE_SIZE = 1024;
+
+/** The tone curve for an exposure gain: linear, clipped to 0..255. */
+export function toneCurve(gain: number, into: Uint8Array = new Uint8Array(TONE_SIZE)): Uint8Array {
+  for (let j = 0; j < TONE_SIZE; j++) into[j] = Math.max(0, Math.min(255, Math.round((j - TONE_BIAS) * gain)));
+  return into;
+}
+
+const NEUTRAL_LOOK: Look = { tone: toneCurve(1), noise: new Int8Array(1), noiseOffset: 0 };
+
 export class CameraRenderer {
   readonly params: Readonly<CameraParams>;
   readonly #scene: Scene;
@@ -174,7 +197,7 @@ export class CameraRenderer {
   }
 
   /** Renders the view from a robot pose into out (rgb8, row stride width * 3). */
-  render(pose: Pose, out: Uint8Array): Uint8Array {
+  render(pose: Pose, out: Uint8Array, look: Look = NEUTRAL_LOOK): Uint8Array {
     if (out.length < this.frameBytes)
       throw new RangeError(`frame buffer holds ${out.length} bytes, a frame needs ${this.frameBytes}`);
     const cy = Math.cos(pose.yaw);
@@ -182,7 +205,7 @@ export class CameraRenderer {
     const camX = pose.x + cy * this.params.forwardM;
     const camY = pose.y + sy * this.params.forwardM;
     this.#castSegments(camX, camY, cy, sy);
-    this.#shade(camX, camY, cy, sy, out);
+    this.#shade(camX, camY, cy, sy, out, look);
     return out;
   }
 
@@ -242,7 +265,9 @@ export class CameraRenderer {
     }
   }
 
-  #shade(camX: number, camY: number, cy: number, sy: number, out: Uint8Array): void {
+  #shade(camX: number, camY: number, cy: number, sy: number, out: Uint8Array, look: Look): void {
+    const { tone, noise, noiseOffset } = look;
+    const mask = noise.length - 1;
     const { width: w, height: h, heightM: camH } = this.params;
     const fl = this.#floor;
     const frgb = fl.rgb;
@@ -308,18 +333,19 @@ export class CameraRenderer {
       const dfx = hasFloor ? -sy * dgy * inv : 0;
       const dfy = hasFloor ? cy * dgy * inv : 0;
       if (this.#rowFloorMax[row]! < nearest) {
-        for (let col = 0; col < w; col++, o += 3, fx += dfx, fy += dfy) {
+        for (let col = 0, i = row * w; col < w; col++, i++, o += 3, fx += dfx, fy += dfy) {
+          const nz = noise[(i + noiseOffset) & mask]! + TONE_BIAS;
           const ix = fx | 0;
           const iy = fy | 0;
           if (fx >= 0 && fy >= 0 && ix < fw && iy < fh) {
             const t = (iy * fw + ix) * 3;
-            out[o] = frgb[t]!;
-            out[o + 1] = frgb[t + 1]!;
-            out[o + 2] = frgb[t + 2]!;
+            out[o] = tone[frgb[t]! + nz]!;
+            out[o + 1] = tone[frgb[t + 1]! + nz]!;
+            out[o + 2] = tone[frgb[t + 2]! + nz]!;
           } else {
-            out[o] = farR;
-            out[o + 1] = farG;
-            out[o + 2] = farB;
+            out[o] = tone[farR + nz]!;
+            out[o + 1] = tone[farG + nz]!;
+            out[o + 2] = tone[farB + nz]!;
           }
         }
         continue;
@@ -327,19 +353,20 @@ export class CameraRenderer {
       let i = row * w;
       for (let col = 0; col < w; col++, i++, o += 3, fx += dfx, fy += dfy) {
         const k = binArr[i]!;
+        const nz = noise[(i + noiseOffset) & mask]! + TONE_BIAS;
         // The common case: the floor point is nearer than anything standing in this direction.
         if (floorArr[i]! < nearD[k]!) {
           const ix = fx | 0;
           const iy = fy | 0;
           if (fx >= 0 && fy >= 0 && ix < fw && iy < fh) {
             const t = (iy * fw + ix) * 3;
-            out[o] = frgb[t]!;
-            out[o + 1] = frgb[t + 1]!;
-            out[o + 2] = frgb[t + 2]!;
+            out[o] = tone[frgb[t]! + nz]!;
+            out[o + 1] = tone[frgb[t + 1]! + nz]!;
+            out[o + 2] = tone[frgb[t + 2]! + nz]!;
           } else {
-            out[o] = farR;
-            out[o + 1] = farG;
-            out[o + 2] = farB;
+            out[o] = tone[farR + nz]!;
+            out[o + 1] = tone[farG + nz]!;
+            out[o + 2] = tone[farB + nz]!;
           }
           continue;
         }
@@ -375,29 +402,29 @@ export class CameraRenderer {
           const cr = (argb[t]! * light) >> 8;
           const cg = (argb[t + 1]! * light) >> 8;
           const cb = (argb[t + 2]! * light) >> 8;
-          out[o] = cr > 255 ? 255 : cr;
-          out[o + 1] = cg > 255 ? 255 : cg;
-          out[o + 2] = cb > 255 ? 255 : cb;
+          out[o] = tone[cr + nz]!;
+          out[o + 1] = tone[cg + nz]!;
+          out[o + 2] = tone[cb + nz]!;
         } else if (q < 0) {
           // Floor seen over the top of a low wall or distractor.
           const ix = fx | 0;
           const iy = fy | 0;
           if (fx >= 0 && fy >= 0 && ix < fw && iy < fh) {
             const t = (iy * fw + ix) * 3;
-            out[o] = frgb[t]!;
-            out[o + 1] = frgb[t + 1]!;
-            out[o + 2] = frgb[t + 2]!;
+            out[o] = tone[frgb[t]! + nz]!;
+            out[o + 1] = tone[frgb[t + 1]! + nz]!;
+            out[o + 2] = tone[frgb[t + 2]! + nz]!;
           } else {
-            out[o] = farR;
-            out[o + 1] = farG;
-            out[o + 2] = farB;
+            out[o] = tone[farR + nz]!;
+            out[o + 1] = tone[farG + nz]!;
+            out[o + 2] = tone[farB + nz]!;
           }
         } else {
           let l = (q * 2 * (SKY_LEVELS - 1)) | 0;
           if (l > SKY_LEVELS - 1) l = SKY_LEVELS - 1;
-          out[o] = sky[l * 3]!;
-          out[o + 1] = sky[l * 3 + 1]!;
-          out[o + 2] = sky[l * 3 + 2]!;
+          out[o] = tone[sky[l * 3]! + nz]!;
+          out[o + 1] = tone[sky[l * 3 + 1]! + nz]!;
+          out[o + 2] = tone[sky[l * 3 + 2]! + nz]!;
         }
       }
     }

@@ -1,7 +1,8 @@
 // Domain randomisation of rendered frames: exposure, sensor noise and motion blur, drawn from the
-// simulator's seeded PRNG. One pass over the bytes with a per-frame lookup table and a noise
-// table read at a random offset keeps it to about a millisecond.
+// simulator's seeded PRNG. Exposure and noise are applied by the renderer as it writes each pixel
+// (a tone lookup and a noise table read at a random offset), so they cost no extra pass.
 import type { Rng } from '../rng.ts';
+import { toneCurve, type Look } from './camera.ts';
 
 export interface Randomisation {
   /** Exposure gain drawn uniformly from [1 - exposure, 1 + exposure] per frame. */
@@ -30,8 +31,8 @@ const NOISE_BITS = 20;
 
 export class FrameEffects {
   readonly params: Readonly<Randomisation>;
-  readonly #noise: Int8Array | undefined;
-  readonly #lut = new Uint8Array(256);
+  readonly #noise: Int8Array;
+  readonly #tone = toneCurve(1);
 
   constructor(params: Randomisation, rng: Rng) {
     if (!(params.exposure >= 0 && params.exposure < 1)) throw new RandomisationError('exposure', params.exposure, '0..1');
@@ -40,42 +41,25 @@ export class FrameEffects {
     if (!(params.blurProbability >= 0 && params.blurProbability <= 1))
       throw new RandomisationError('blurProbability', params.blurProbability, '0..1');
     this.params = { ...params };
+    // Luminance noise, one value per pixel (all channels): the model sees grey anyway.
+    this.#noise = new Int8Array(params.noiseSigma > 0 ? 1 << NOISE_BITS : 1);
     if (params.noiseSigma > 0) {
-      this.#noise = new Int8Array(1 << NOISE_BITS);
       for (let i = 0; i < this.#noise.length; i++)
         this.#noise[i] = Math.max(-127, Math.min(127, Math.round(rng.normal() * params.noiseSigma)));
     }
   }
 
-  get enabled(): boolean {
-    const p = this.params;
-    return p.exposure > 0 || p.noiseSigma > 0 || p.blurProbability > 0;
-  }
-
-  /** Applies this frame's draw in place. Always draws the same number of values from rng. */
-  apply(frame: Uint8Array, rowBytes: number, rng: Rng): void {
+  /** This frame's exposure and noise, and whether to blur it. Always draws three values. */
+  draw(rng: Rng): { look: Look; blur: boolean } {
     const gain = 1 + this.params.exposure * (2 * rng.next() - 1);
-    const offset = Math.floor(rng.next() * (1 << NOISE_BITS));
+    const noiseOffset = Math.floor(rng.next() * this.#noise.length);
     const blur = rng.next() < this.params.blurProbability;
-    if (blur) blurRows(frame, rowBytes);
-    const lut = this.#lut;
-    for (let v = 0; v < 256; v++) lut[v] = Math.min(255, Math.round(v * gain));
-    const noise = this.#noise;
-    const n = frame.length;
-    if (noise === undefined) {
-      if (gain !== 1) for (let i = 0; i < n; i++) frame[i] = lut[frame[i]!]!;
-      return;
-    }
-    const mask = (1 << NOISE_BITS) - 1;
-    for (let i = 0; i < n; i++) {
-      const v = lut[frame[i]!]! + noise[(i + offset) & mask]!;
-      frame[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
+    return { look: { tone: toneCurve(gain, this.#tone), noise: this.#noise, noiseOffset }, blur };
   }
 }
 
 /** [1 2 1] / 4 along each row, per channel, in place. */
-function blurRows(frame: Uint8Array, rowBytes: number): void {
+export function blurRows(frame: Uint8Array, rowBytes: number): void {
   for (let start = 0; start < frame.length; start += rowBytes) {
     const end = start + rowBytes;
     for (let ch = 0; ch < 3; ch++) {

@@ -41,9 +41,9 @@ export function buildFloor(scene: Scene): FloorRaster {
   }
   const n = width * height;
   const far: Rgb = [
-    Math.min(255, (sum[0]! / n) * floorLight),
-    Math.min(255, (sum[1]! / n) * floorLight),
-    Math.min(255, (sum[2]! / n) * floorLight),
+    Math.round(Math.min(255, (sum[0]! / n) * floorLight)),
+    Math.round(Math.min(255, (sum[1]! / n) * floorLight)),
+    Math.round(Math.min(255, (sum[2]! / n) * floorLight)),
   ];
 
   // Lane and markings: walk the centreline in half-texel steps along and across it, so every
