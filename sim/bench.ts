@@ -17,7 +17,8 @@ export async function benchSimCommand(args: string[]): Promise<number> {
     },
   });
   const steps = Number(values.steps);
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`--steps must be a positive integer, got ${values.steps}`);
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new RangeError(`--steps must be a positive integer, got ${values.steps}`);
   const world = loadWorld(values.world);
   const randomisation = values['no-randomisation'] ? NO_RANDOMISATION : DEFAULT_RANDOMISATION;
   const sim = Simulator.create({ world, seed: 1, randomisation });
@@ -49,7 +50,9 @@ export async function benchSimCommand(args: string[]): Promise<number> {
   };
   if (values.json) console.log(JSON.stringify(result));
   else {
-    console.log(`world             ${result.world} (${result.frame}, randomisation ${result.randomisation ? 'on' : 'off'})`);
+    console.log(
+      `world             ${result.world} (${result.frame}, randomisation ${result.randomisation ? 'on' : 'off'})`,
+    );
     console.log(`step              p50 ${result.step_ms} ms   p99 ${result.p99_ms} ms   (${steps} steps)`);
     console.log(`  render          p50 ${result.render_ms} ms`);
   }

@@ -39,7 +39,12 @@ export function collidingSegment(scene: Scene, pose: Pose, footprint: Footprint)
     }
   }
   // Outside the grid there is nothing to hit, but the robot has left the world.
-  if (pose.x < g.minX || pose.y < g.minY || pose.x > g.minX + g.cols * g.cell || pose.y > g.minY + g.rows * g.cell)
+  if (
+    pose.x < g.minX ||
+    pose.y < g.minY ||
+    pose.x > g.minX + g.cols * g.cell ||
+    pose.y > g.minY + g.rows * g.cell
+  )
     return -2;
   return -1;
 }

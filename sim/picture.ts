@@ -15,5 +15,7 @@ export async function writeTrajectoryPng(
 ): Promise<void> {
   const { width, height, rgba } = renderTopDown(world, trajectories, opts);
   await mkdir(dirname(file), { recursive: true });
-  await sharp(rgba, { raw: { width, height, channels: 4 } }).png().toFile(file);
+  await sharp(rgba, { raw: { width, height, channels: 4 } })
+    .png()
+    .toFile(file);
 }

@@ -70,7 +70,10 @@ export function buildScene(world: World): Scene {
     );
   }
   if (world.track.width / 2 >= offset) {
-    throw new TrackGeometryError('walls.offset', `walls at ${offset} m are inside the lane (width ${world.track.width} m)`);
+    throw new TrackGeometryError(
+      'walls.offset',
+      `walls at ${offset} m are inside the lane (width ${world.track.width} m)`,
+    );
   }
   const close = selfApproach(c, 2 * offset + 0.1, Math.PI * (offset + 0.3));
   if (close !== undefined) {
@@ -86,7 +89,8 @@ export function buildScene(world: World): Scene {
   const el = (sun.elevationDeg * Math.PI) / 180;
   const sunX = Math.cos(az) * Math.cos(el);
   const sunY = Math.sin(az) * Math.cos(el);
-  const faceLight = (nx: number, ny: number): number => ambient + sun.intensity * Math.max(0, nx * sunX + ny * sunY);
+  const faceLight = (nx: number, ny: number): number =>
+    ambient + sun.intensity * Math.max(0, nx * sunX + ny * sunY);
 
   const seg: SegmentList = new SegmentList();
   // Walls: offsets of the centreline, one per side, facing the lane.
@@ -135,7 +139,17 @@ export function buildScene(world: World): Scene {
       const b = poly[(i + 1) % poly.length]!;
       const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
       // Polygons are counter-clockwise, so the outward normal is the edge turned clockwise.
-      seg.add(a[0], a[1], b[0], b[1], u, height, k + 1, faceLight((b[1] - a[1]) / len, -(b[0] - a[0]) / len), 1);
+      seg.add(
+        a[0],
+        a[1],
+        b[0],
+        b[1],
+        u,
+        height,
+        k + 1,
+        faceLight((b[1] - a[1]) / len, -(b[0] - a[0]) / len),
+        1,
+      );
       u += len;
     }
     polygons.push(poly);
@@ -177,7 +191,8 @@ function distractorPolygon(d: Distractor, c: Centreline): [number, number][] {
     case 'cylinder':
     case 'cone': {
       const r = d.kind === 'cone' ? d.radius * 0.6 : d.radius;
-      for (let i = 0; i < 12; i++) local.push([r * Math.cos((i * Math.PI) / 6), r * Math.sin((i * Math.PI) / 6)]);
+      for (let i = 0; i < 12; i++)
+        local.push([r * Math.cos((i * Math.PI) / 6), r * Math.sin((i * Math.PI) / 6)]);
       break;
     }
   }

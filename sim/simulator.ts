@@ -108,7 +108,8 @@ export class Simulator {
   }
 
   step(twist: Twist, dtS: number): StepResult {
-    if (!(dtS > 0 && Number.isFinite(dtS))) throw new RangeError(`dt must be a positive number of seconds, got ${dtS}`);
+    if (!(dtS > 0 && Number.isFinite(dtS)))
+      throw new RangeError(`dt must be a positive number of seconds, got ${dtS}`);
     const next = vehicleStep(this.#state, twist, dtS, this.vehicle);
     this.#collided = collidingSegment(this.scene, next, this.vehicle.footprint) !== -1;
     if (this.#collided) this.#state = { ...this.#state, v: 0, omega: 0 };

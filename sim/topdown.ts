@@ -60,7 +60,8 @@ export function renderTopDown(
   const dot = (cx: number, cy: number, r: number, c: readonly number[]): void => {
     for (let j = Math.floor(cy - r); j <= Math.ceil(cy + r); j++) {
       for (let i = Math.floor(cx - r); i <= Math.ceil(cx + r); i++) {
-        if (i < 0 || j < 0 || i >= width || j >= height || (i + 0.5 - cx) ** 2 + (j + 0.5 - cy) ** 2 > r * r) continue;
+        if (i < 0 || j < 0 || i >= width || j >= height || (i + 0.5 - cx) ** 2 + (j + 0.5 - cy) ** 2 > r * r)
+          continue;
         const o = (j * width + i) * 4;
         rgba[o] = c[0]!;
         rgba[o + 1] = c[1]!;

@@ -65,7 +65,8 @@ function roundedPolygon(track: Extract<TrackSpec, { kind: 'polygon' }>): P[] {
     const b = pts[(i + 1) % n]!;
     const l1 = Math.hypot(v[0] - a[0], v[1] - a[1]);
     const l2 = Math.hypot(b[0] - v[0], b[1] - v[1]);
-    if (l1 === 0 || l2 === 0) throw new TrackGeometryError(`track.points[${i}]`, `point ${i} repeats its neighbour`);
+    if (l1 === 0 || l2 === 0)
+      throw new TrackGeometryError(`track.points[${i}]`, `point ${i} repeats its neighbour`);
     const d1 = [(v[0] - a[0]) / l1, (v[1] - a[1]) / l1] as const;
     const d2 = [(b[0] - v[0]) / l2, (b[1] - v[1]) / l2] as const;
     const cross = d1[0] * d2[1] - d1[1] * d2[0];

@@ -103,10 +103,7 @@ export function checkVehicleParams(p: VehicleParams): void {
 const clamp = (v: number, lim: number): number => Math.max(-lim, Math.min(lim, v));
 
 /** The speed, yaw rate and wheel angle the vehicle can realise for a command. */
-export function applyLimits(
-  twist: Twist,
-  p: VehicleParams,
-): { v: number; omega: number; steering: number } {
+export function applyLimits(twist: Twist, p: VehicleParams): { v: number; omega: number; steering: number } {
   const v = clamp(twist.linear.x, p.maxSpeed);
   let omega = clamp(twist.angular.z, p.maxAngularRate);
   if (p.kind === 'diff') {

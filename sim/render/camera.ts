@@ -75,7 +75,8 @@ export const TONE_SIZE = 1024;
 
 /** The tone curve for an exposure gain: linear, clipped to 0..255. */
 export function toneCurve(gain: number, into: Uint8Array = new Uint8Array(TONE_SIZE)): Uint8Array {
-  for (let j = 0; j < TONE_SIZE; j++) into[j] = Math.max(0, Math.min(255, Math.round((j - TONE_BIAS) * gain)));
+  for (let j = 0; j < TONE_SIZE; j++)
+    into[j] = Math.max(0, Math.min(255, Math.round((j - TONE_BIAS) * gain)));
   return into;
 }
 
@@ -134,7 +135,8 @@ export class CameraRenderer {
     let phiMax = 0;
     for (const b of [(0.5 - h / 2) / f, (h / 2 - 0.5) / f]) {
       const rx = ct - b * st;
-      if (rx <= 0) throw new CameraParamsError('pitchDeg', params.pitchDeg, 'a pitch where every ray points ahead');
+      if (rx <= 0)
+        throw new CameraParamsError('pitchDeg', params.pitchDeg, 'a pitch where every ray points ahead');
       phiMax = Math.max(phiMax, Math.atan2(aMax, rx));
     }
     this.#bins = Math.ceil(2 * phiMax * f * BINS_PER_PIXEL) + 2;
@@ -187,7 +189,8 @@ export class CameraRenderer {
     this.#sky = new Uint8Array(SKY_LEVELS * 3);
     for (let l = 0; l < SKY_LEVELS; l++) {
       const m = l / (SKY_LEVELS - 1);
-      for (let ch = 0; ch < 3; ch++) this.#sky[l * 3 + ch] = Math.round(horizon[ch]! + (zenith[ch]! - horizon[ch]!) * m);
+      for (let ch = 0; ch < 3; ch++)
+        this.#sky[l * 3 + ch] = Math.round(horizon[ch]! + (zenith[ch]! - horizon[ch]!) * m);
     }
   }
 

@@ -35,7 +35,8 @@ export class FrameEffects {
   readonly #tone = toneCurve(1);
 
   constructor(params: Randomisation, rng: Rng) {
-    if (!(params.exposure >= 0 && params.exposure < 1)) throw new RandomisationError('exposure', params.exposure, '0..1');
+    if (!(params.exposure >= 0 && params.exposure < 1))
+      throw new RandomisationError('exposure', params.exposure, '0..1');
     if (!(params.noiseSigma >= 0 && params.noiseSigma <= 40))
       throw new RandomisationError('noiseSigma', params.noiseSigma, '0..40');
     if (!(params.blurProbability >= 0 && params.blurProbability <= 1))

@@ -71,10 +71,13 @@ export function buildFloor(scene: Scene): FloorRaster {
       const i = Math.floor((x - minX) / res);
       const j = Math.floor((y - minY) / res);
       if (i < 0 || j < 0 || i >= width || j >= height) continue;
+      // Decide by the texel centre's own offset, so a line covers the texels whose centres lie
+      // on it: symmetric about the centreline, never widened by the stamp's position.
+      const oc = (minX + (i + 0.5) * res - px) * nx + (minY + (j + 0.5) * res - py) * ny;
       let col: Rgb | undefined;
-      if (centreOn && Math.abs(o) <= centre.width / 2) col = centre.colour;
-      else if (edgeOn && Math.abs(Math.abs(o) - half) <= edges.width / 2) col = edges.colour;
-      else if (lane !== undefined && Math.abs(o) <= half) col = lane(x, y);
+      if (centreOn && Math.abs(oc) <= centre.width / 2) col = centre.colour;
+      else if (edgeOn && Math.abs(Math.abs(oc) - half) <= edges.width / 2) col = edges.colour;
+      else if (lane !== undefined && Math.abs(oc) <= half) col = lane(x, y);
       if (col !== undefined) putTexel(rgb, j * width + i, col, floorLight);
     }
   }

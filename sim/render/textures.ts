@@ -28,7 +28,9 @@ function valueNoise(x: number, y: number, salt: number): number {
 }
 
 const fbm = (x: number, y: number, salt: number): number =>
-  0.55 * valueNoise(x, y, salt) + 0.3 * valueNoise(2 * x, 2 * y, salt + 1) + 0.15 * valueNoise(4 * x, 4 * y, salt + 2);
+  0.55 * valueNoise(x, y, salt) +
+  0.3 * valueNoise(2 * x, 2 * y, salt + 1) +
+  0.15 * valueNoise(4 * x, 4 * y, salt + 2);
 
 const scale = (c: Rgb, f: number): Rgb => [c[0] * f, c[1] * f, c[2] * f];
 const mix = (p: Rgb, q: Rgb, f: number): Rgb => [
@@ -122,7 +124,12 @@ export function buildSurfaceAtlas(surfaces: readonly { texture: Texture; height:
     const f = sampler(s.texture, 101 + i);
     for (let r = 0; r < rows[i]!; r++) {
       for (let c = 0; c < stride; c++) {
-        putTexel(rgb, offset[i]! + r * stride + c, f((c + 0.5) * SURFACE_RES_M, (r + 0.5) * SURFACE_RES_M), 1);
+        putTexel(
+          rgb,
+          offset[i]! + r * stride + c,
+          f((c + 0.5) * SURFACE_RES_M, (r + 0.5) * SURFACE_RES_M),
+          1,
+        );
       }
     }
   });

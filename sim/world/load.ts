@@ -38,7 +38,8 @@ export function parseWorld(json: unknown, source: string): World {
   try {
     buildScene(parsed.data);
   } catch (error) {
-    if (error instanceof TrackGeometryError) throw new WorldError(source, error.field, error.message, { cause: error });
+    if (error instanceof TrackGeometryError)
+      throw new WorldError(source, error.field, error.message, { cause: error });
     throw error;
   }
   return parsed.data;
@@ -52,7 +53,11 @@ export function loadWorld(nameOrPath: string): World {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const known = isPath ? '' : `; bundled worlds: ${listWorlds().map((w) => w.name).join(', ')}`;
+    const known = isPath
+      ? ''
+      : `; bundled worlds: ${listWorlds()
+          .map((w) => w.name)
+          .join(', ')}`;
     throw new WorldError(isPath ? file : `${nameOrPath}.json`, '', `cannot read world file${known}`, {
       cause: error,
     });

@@ -57,9 +57,7 @@ export const TextureSchema = z.discriminatedUnion('kind', [
       groutWidth: Positive,
     })
     .strict(),
-  z
-    .object({ kind: z.literal('stripes'), width: Positive, colours: z.tuple([Colour, Colour]) })
-    .strict(),
+  z.object({ kind: z.literal('stripes'), width: Positive, colours: z.tuple([Colour, Colour]) }).strict(),
   z
     .object({
       kind: z.literal('bricks'),
@@ -77,7 +75,7 @@ const LineStyle = z.enum(['none', 'solid', 'dashed']);
 const Marking = z
   .object({
     style: LineStyle,
-    colour: Colour.default('#ffffff'),
+    colour: Colour.prefault('#ffffff'),
     width: Positive.default(0.05),
     /** Dash and gap lengths along the track (dashed lines only). */
     dash: Positive.default(0.3),
@@ -109,16 +107,15 @@ const TrackSchema = z.discriminatedUnion('kind', [
 
 const DistractorBase = {
   /** Absolute position, or placed beside the track: `along` metres of centreline, `offset` to the left (+) or right (-). */
-  at: z.union([
-    Point,
-    z.object({ along: z.number().min(0), offset: z.number().finite() }).strict(),
-  ]),
+  at: z.union([Point, z.object({ along: z.number().min(0), offset: z.number().finite() }).strict()]),
   yawDeg: z.number().finite().default(0),
   texture: TextureSchema,
 };
 
 export const DistractorSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('box'), size: z.tuple([Positive, Positive, Positive]), ...DistractorBase }).strict(),
+  z
+    .object({ kind: z.literal('box'), size: z.tuple([Positive, Positive, Positive]), ...DistractorBase })
+    .strict(),
   z.object({ kind: z.literal('cylinder'), radius: Positive, height: Positive, ...DistractorBase }).strict(),
   // Drawn as a vertical prism of its mean radius: the column renderer draws vertical surfaces.
   z.object({ kind: z.literal('cone'), radius: Positive, height: Positive, ...DistractorBase }).strict(),
