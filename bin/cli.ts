@@ -21,6 +21,10 @@ const benches: Record<string, CommandEntry> = {
     summary: 'frame published -> steering node -> Twist received, at 30 Hz and at maximum rate',
     load: async () => (await import('../nodes/bench.ts')).benchNodesCommand,
   },
+  sim: {
+    summary: 'simulation step (render + physics) per frame',
+    load: async () => (await import('../sim/bench.ts')).benchSimCommand,
+  },
   train: {
     summary: 'median ms per training step (batch 32, 200x200) on the default backend',
     load: async () => (await import('../models/bench/train.ts')).benchTrainCommand,
@@ -47,6 +51,14 @@ const commands: Record<string, CommandEntry> = {
   node: {
     summary: 'run a ROS 2 node: steering (accepts --ros-args as ros2 launch passes them)',
     load: async () => nodeCommand,
+  },
+  sim: {
+    summary: 'closed-loop driving in the simulator (default: held-out world, shipped model, 3 laps)',
+    load: async () => (await import('../sim/loop/cli.ts')).simCommand,
+  },
+  record: {
+    summary: 'record live topics to MCAP as ros2 bag does',
+    load: async () => (await import('../nodes/record/main.ts')).recordCommand,
   },
   topology: {
     summary: 'plan overlays and the multigraph schedule, print cycle times',

@@ -3,11 +3,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { readInputTensorFile, readWeightsFile, writeModelPackage } from '../src/files.ts';
+import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
 import { initTfjs } from '../src/tfjs/backend.ts';
 import { ArrayDataset, syntheticDataset, type TrainingDataset } from '../src/train/dataset.ts';
 import { Trainer } from '../src/train/trainer.ts';
 
-const USAGE = `usage: fadnet train (--frames FILE.f32 --labels FILE.f32 | --synthetic N) --steps N --out DIR
+const USAGE = `usage: fadnet train (--sim-worlds W1,W2,.. [--samples-per-world N] | --mcap F1.mcap,F2.mcap | --frames FILE.f32 --labels FILE.f32 | --synthetic N) --steps N --out DIR
                    [--name NAME] [--seed S] [--batch 32] [--lr 1e-3] [--init WEIGHTS.safetensors] [--resume]`;
 
 async function readLabels(file: string): Promise<Float32Array> {
@@ -24,6 +25,10 @@ export async function trainCommand(args: string[]): Promise<number> {
       frames: { type: 'string' },
       labels: { type: 'string' },
       synthetic: { type: 'string' },
+      'sim-worlds': { type: 'string' },
+      'samples-per-world': { type: 'string', default: '2000' },
+      mcap: { type: 'string' },
+      version: { type: 'string', default: '0.1.0' },
       steps: { type: 'string' },
       out: { type: 'string' },
       name: { type: 'string', default: 'fadnet-local' },
@@ -34,21 +39,56 @@ export async function trainCommand(args: string[]): Promise<number> {
       resume: { type: 'boolean', default: false },
     },
   });
-  if (
-    values.steps === undefined ||
-    values.out === undefined ||
-    (values.synthetic === undefined && values.frames === undefined)
-  ) {
+  const sources = [values.synthetic, values.frames, values['sim-worlds'], values.mcap].filter(
+    (v) => v !== undefined,
+  );
+  if (values.steps === undefined || values.out === undefined || sources.length !== 1) {
     console.error(USAGE);
     return 2;
   }
   let dataset: TrainingDataset;
-  if (values.synthetic !== undefined)
+  let dataDescription: string;
+  if (values.synthetic !== undefined) {
     dataset = syntheticDataset(Number(values.synthetic), Number(values.seed) + 1);
-  else {
+    dataDescription = `synthetic:${values.synthetic}`;
+  } else if (values['sim-worlds'] !== undefined) {
+    // The simulator is an adapter of the CLI, not of the model core: loaded only when asked for.
+    const [{ SimDataset }, { loadWorld }] = await Promise.all([
+      import('../../sim/loop/dataset.ts'),
+      import('../../sim/world/load.ts'),
+    ]);
+    const names = values['sim-worlds'].split(',');
+    const perWorld = Number(values['samples-per-world']);
+    const gen = new SingleBar(
+      { format: 'simulate [{bar}] {value}/{total} frames', hideCursor: true },
+      Presets.shades_classic,
+    );
+    gen.start(names.length * perWorld, 0);
+    dataset = SimDataset.generate({
+      worlds: names.map((n) => loadWorld(n)),
+      samplesPerWorld: perWorld,
+      seed: Number(values.seed),
+      inputSpec: FADNET_INPUT_SPEC,
+      onProgress: (done) => {
+        if (done % 100 === 0) gen.update(done);
+      },
+    });
+    gen.stop();
+    dataDescription = `simulator worlds ${names.join(', ')} (${perWorld} expert frames each, perturbed, mirrored)`;
+  } else if (values.mcap !== undefined) {
+    const { McapDataset } = await import('../src/dataset/index.ts');
+    const files = values.mcap.split(',');
+    dataset = await McapDataset.open(files, {
+      inputSpec: FADNET_INPUT_SPEC,
+      split: { testFraction: 0.1, seed: Number(values.seed) },
+      which: 'train',
+    });
+    dataDescription = files.map((f) => path.basename(f)).join(', ');
+  } else {
     if (values.labels === undefined) throw new Error('--frames needs --labels');
     const frames = await readInputTensorFile(values.frames!);
     dataset = new ArrayDataset(frames.data, await readLabels(values.labels));
+    dataDescription = path.basename(values.frames!);
   }
   await initTfjs();
   const steps = Number(values.steps);
@@ -85,12 +125,10 @@ export async function trainCommand(args: string[]): Promise<number> {
   const { manifestPath } = await writeModelPackage({
     dir: values.out,
     name: values.name,
-    version: '0.1.0',
+    version: values.version,
     weights: trainer.model.weights(),
     provenance: {
-      data: [
-        values.synthetic !== undefined ? `synthetic:${values.synthetic}` : path.basename(values.frames!),
-      ],
+      data: [dataDescription],
       rounds: 0,
       date: new Date().toISOString(),
       command: `fadnet train ${args.join(' ')}`,

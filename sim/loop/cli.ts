@@ -1,0 +1,140 @@
+// `fadnet sim`: the closed loop on a world (default the held-out one) with a model (default the
+// shipped one), live progress, a summary and the trajectory picture; optionally recorded to
+// MCAP and shown live in Foxglove.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Presets, SingleBar } from 'cli-progress';
+import { LiveView } from '../../nodes/live/index.ts';
+import { BusRecorder } from '../record/index.ts';
+import { writeTrajectoryPng } from '../picture.ts';
+import { listWorlds, loadWorld } from '../world/load.ts';
+import { runClosedLoop, type ClosedLoopResult, type Driver } from './closed-loop.ts';
+
+export const SHIPPED_MANIFEST = 'models/shipped/fadnet-sim.manifest.json';
+
+const USAGE = `usage: fadnet sim [--world NAME] [--laps N] [--model MANIFEST] [--record FILE.mcap] [--json]
+                 [--expert] [--perturb P] [--seed S] [--picture FILE.png] [--live [PORT]] [--randomise]`;
+
+export function heldOutWorld(): string {
+  const held = listWorlds().find((w) => w.heldOut);
+  if (held === undefined) throw new Error('no world is marked heldOut');
+  return held.name;
+}
+
+export async function simCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      world: { type: 'string' },
+      laps: { type: 'string', default: '3' },
+      model: { type: 'string', default: SHIPPED_MANIFEST },
+      record: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      expert: { type: 'boolean', default: false },
+      perturb: { type: 'string', default: '0' },
+      seed: { type: 'string', default: '1' },
+      picture: { type: 'string' },
+      live: { type: 'string' },
+      randomise: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const worldName = values.world ?? heldOutWorld();
+  const world = loadWorld(worldName);
+  const driver: Driver = values.expert ? 'expert' : 'model';
+  const laps = Number(values.laps);
+  const log = (line: string): void => {
+    if (!values.json) console.error(line);
+  };
+  let recorder: BusRecorder | undefined;
+  let live: LiveView | undefined;
+  const bar = values.json
+    ? undefined
+    : new SingleBar(
+        {
+          format: `sim ${world.name} (${driver}) [{bar}] lap {lap}/${laps} | cte {cte} m | interventions {iv} | {sim}s sim`,
+          hideCursor: true,
+        },
+        Presets.shades_classic,
+      );
+  bar?.start(laps * 100, 0, { lap: '0.00', cte: '0.00', iv: 0, sim: '0' });
+  let result: ClosedLoopResult;
+  try {
+    result = await runClosedLoop({
+      world,
+      laps,
+      seed: Number(values.seed),
+      driver,
+      manifestPath: values.model,
+      perturbation: Number(values.perturb),
+      domainRandomisation: values.randomise,
+      attach: async (bus) => {
+        if (values.record !== undefined) {
+          recorder = await BusRecorder.start(bus, values.record, {
+            topics: [
+              { topic: '/camera/camera/color/image_raw', type: 'sensor_msgs/msg/Image' },
+              { topic: '/cmd_vel', type: 'geometry_msgs/msg/TwistStamped' },
+              { topic: '/expert/steering', type: 'std_msgs/msg/Float32' },
+              { topic: '/fadnet/steering', type: 'std_msgs/msg/Float32' },
+            ],
+          });
+        }
+        if (values.live !== undefined) {
+          live = await LiveView.start({ bus, port: values.live === '' ? 8765 : Number(values.live) });
+          log(`live view: open Foxglove and connect to ${live.url}`);
+        }
+      },
+      onProgress: (p) =>
+        bar?.update(Math.min(laps * 100, Math.floor((p.laps + p.lapFraction) * 100)), {
+          lap: (p.laps + p.lapFraction).toFixed(2),
+          cte: p.cte.toFixed(2),
+          iv: p.interventions,
+          sim: p.simSeconds.toFixed(0),
+        }),
+      log: (line) => {
+        bar?.stop();
+        log(line);
+        bar?.start(laps * 100, 0);
+      },
+    });
+  } finally {
+    bar?.stop();
+    await recorder?.close();
+    await live?.close();
+  }
+  const picture = values.picture ?? path.join('out', `sim-${world.name}-${driver}.png`);
+  await writeTrajectoryPng(picture, world, [
+    { points: result.trajectory, colour: driver === 'model' ? [220, 40, 40] : [40, 90, 220] },
+  ]);
+  const summary = {
+    world: result.world,
+    driver: result.driver,
+    laps_completed: result.laps_completed,
+    collisions: result.collisions,
+    mean_cte_m: result.mean_cte_m,
+    max_cte_m: result.max_cte_m,
+    mean_speed_mps: result.mean_speed_mps,
+    interventions: result.interventions,
+    sim_seconds: result.sim_seconds,
+    wall_seconds: result.wall_seconds,
+    picture,
+    ...(values.record === undefined ? {} : { recording: values.record }),
+  };
+  if (values.json) console.log(JSON.stringify(summary));
+  else {
+    console.log(
+      `\n${world.name}: ${driver} drove ${result.laps_completed} laps in ${result.sim_seconds} s of simulated time (${result.wall_seconds} s wall)`,
+    );
+    console.log(`  collisions        ${result.collisions}`);
+    console.log(`  interventions     ${result.interventions}`);
+    console.log(`  cross-track error mean ${result.mean_cte_m} m, max ${result.max_cte_m} m`);
+    console.log(`  mean speed        ${result.mean_speed_mps} m/s`);
+    console.log(`  trajectory        ${picture}`);
+    if (values.record !== undefined) console.log(`  recording         ${values.record}`);
+  }
+  return 0;
+}

@@ -1,0 +1,112 @@
+// Training data straight from the simulator: the expert drives each world with random
+// perturbations (so the data shows recoveries, not only perfect driving), every few frames are
+// preprocessed exactly as the manifest says, and the expert's steering at that pose is the
+// label. Held in memory as model inputs; mirrored copies (flipped image, negated steering)
+// double it for free. Recording to MCAP is for robots and inspection; this is for training.
+import { createPreprocessor } from '../../models/src/preprocess/index.ts';
+import type { InputSpec } from '../../models/src/input-spec.ts';
+import { FRAME_VALUES, type TrainingDataset } from '../../models/src/train/dataset.ts';
+import { mulberry32 } from '../../models/src/weights/weight-set.ts';
+import { DEFAULT_RANDOMISATION } from '../render/effects.ts';
+import { Simulator } from '../simulator.ts';
+import { pointAt, project } from '../track.ts';
+import type { World } from '../world/schema.ts';
+
+export interface SimDataOptions {
+  readonly worlds: readonly World[];
+  readonly samplesPerWorld: number;
+  readonly seed: number;
+  readonly inputSpec: InputSpec;
+  /** Keep one frame in this many (consecutive frames are nearly identical). */
+  readonly every?: number;
+  /** Largest added steering perturbation, in label units. */
+  readonly perturbation?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export class SimDataset implements TrainingDataset {
+  readonly size: number;
+  readonly #frames: Float32Array;
+  readonly #labels: Float32Array;
+  readonly #n: number;
+
+  private constructor(frames: Float32Array, labels: Float32Array) {
+    this.#frames = frames;
+    this.#labels = labels;
+    this.#n = labels.length;
+    this.size = labels.length * 2;
+  }
+
+  static generate(o: SimDataOptions): SimDataset {
+    const total = o.worlds.length * o.samplesPerWorld;
+    const frames = new Float32Array(total * FRAME_VALUES);
+    const labels = new Float32Array(total);
+    const pre = createPreprocessor(o.inputSpec);
+    const every = o.every ?? 3;
+    const maxPerturb = o.perturbation ?? 0.5;
+    let k = 0;
+    o.worlds.forEach((world, w) => {
+      const sim = Simulator.create({ world, seed: o.seed + w, randomisation: DEFAULT_RANDOMISATION });
+      const rand = mulberry32(o.seed * 31 + w);
+      const rate = sim.vehicle.maxAngularRate;
+      let perturb = 0;
+      let perturbLeft = 0;
+      let frame = 0;
+      let taken = 0;
+      while (taken < o.samplesPerWorld) {
+        const expert = sim.expert();
+        if (frame % every === 0) {
+          const img = sim.render();
+          pre.fromRaw(
+            { height: 480, width: 640, encoding: 'rgb8', is_bigendian: 0, step: 1920, data: img },
+            frames.subarray(k * FRAME_VALUES, (k + 1) * FRAME_VALUES),
+          );
+          labels[k] = expert.steering;
+          k += 1;
+          taken += 1;
+          o.onProgress?.(k, total);
+        }
+        if (perturbLeft <= 0 && rand() < 0.04) {
+          perturb = (rand() * 2 - 1) * maxPerturb;
+          perturbLeft = 5 + Math.floor(rand() * 25);
+        }
+        const steer = Math.max(-1, Math.min(1, expert.steering + (perturbLeft-- > 0 ? perturb : 0)));
+        const res = sim.step(
+          {
+            linear: { x: expert.twist.linear.x * (0.6 + 0.4 * rand()), y: 0, z: 0 },
+            angular: { x: 0, y: 0, z: steer * rate },
+          },
+          1 / 30,
+        );
+        if (res.collided || Math.abs(res.cte) > world.track.width / 2) {
+          const p = project(sim.centreline, res.pose.x, res.pose.y);
+          const on = pointAt(sim.centreline, p.s);
+          sim.reset({ x: on.x, y: on.y, yaw: on.yaw + (rand() - 0.5) * 0.4 });
+          perturbLeft = 0;
+        }
+        frame += 1;
+      }
+    });
+    return new SimDataset(frames, labels);
+  }
+
+  async read(indices: readonly number[], x: Float32Array, y: Float32Array): Promise<void> {
+    const W = Math.sqrt(FRAME_VALUES);
+    indices.forEach((idx, i) => {
+      const src = idx % this.#n;
+      const frame = this.#frames.subarray(src * FRAME_VALUES, (src + 1) * FRAME_VALUES);
+      const out = x.subarray(i * FRAME_VALUES, (i + 1) * FRAME_VALUES);
+      if (idx < this.#n) {
+        out.set(frame);
+        y[i] = this.#labels[src]!;
+      } else {
+        // Mirror image: left and right swap, and so does the steering.
+        for (let r = 0; r < W; r++) {
+          const row = r * W;
+          for (let c = 0; c < W; c++) out[row + c] = frame[row + W - 1 - c]!;
+        }
+        y[i] = -this.#labels[src]!;
+      }
+    });
+  }
+}
