@@ -13,7 +13,7 @@ import { runClosedLoop, type ClosedLoopResult, type Driver } from './closed-loop
 export const SHIPPED_MANIFEST = 'models/shipped/fadnet-sim.manifest.json';
 
 const USAGE = `usage: fadnet sim [--world NAME] [--laps N] [--model MANIFEST] [--record FILE.mcap] [--json]
-                 [--expert] [--perturb P] [--seed S] [--picture FILE.png] [--live [PORT]] [--randomise]`;
+                 [--expert] [--perturb P] [--seed S] [--picture FILE.png] [--live [PORT]] [--randomise] [--seconds S]`;
 
 export function heldOutWorld(): string {
   const held = listWorlds().find((w) => w.heldOut);
@@ -36,6 +36,7 @@ export async function simCommand(args: string[]): Promise<number> {
       picture: { type: 'string' },
       live: { type: 'string' },
       randomise: { type: 'boolean', default: false },
+      seconds: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -72,6 +73,7 @@ export async function simCommand(args: string[]): Promise<number> {
       manifestPath: values.model,
       perturbation: Number(values.perturb),
       domainRandomisation: values.randomise,
+      ...(values.seconds === undefined ? {} : { maxSimSeconds: Number(values.seconds) }),
       attach: async (bus) => {
         if (values.record !== undefined) {
           recorder = await BusRecorder.start(bus, values.record, {
