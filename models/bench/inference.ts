@@ -1,7 +1,7 @@
 // End-to-end inference benchmark: 640x480 rgb8 frames through preprocessing and the ONNX
 // model on one thread, as the steering node runs them.
 import { parseArgs } from 'node:util';
-import { SingleBar, Presets } from 'cli-progress';
+import { progressBar } from '../../bin/progress.ts';
 import { OnnxEngine } from '../src/engine/onnx-engine.ts';
 import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
 import { exportFadnetOnnx } from '../src/onnx/export.ts';
@@ -43,9 +43,7 @@ export async function benchInferenceCommand(args: string[]): Promise<number> {
   const total: number[] = [];
   const prep: number[] = [];
   const model: number[] = [];
-  const bar = values.json
-    ? undefined
-    : new SingleBar({ format: 'bench inference [{bar}] {value}/{total} frames' }, Presets.shades_classic);
+  const bar = values.json ? undefined : progressBar('bench inference [{bar}] {value}/{total} frames');
   bar?.start(n, 0);
   for (let i = 0; i < n + 50; i++) {
     const t0 = performance.now();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Presets, SingleBar } from 'cli-progress';
+import { progressBar } from '../../bin/progress.ts';
 import { readInputTensorFile, readWeightsFile, writeModelPackage } from '../src/files.ts';
 import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
 import { initTfjs } from '../src/tfjs/backend.ts';
@@ -59,10 +59,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     ]);
     const names = values['sim-worlds'].split(',');
     const perWorld = Number(values['samples-per-world']);
-    const gen = new SingleBar(
-      { format: 'simulate [{bar}] {value}/{total} frames', hideCursor: true },
-      Presets.shades_classic,
-    );
+    const gen = progressBar('simulate [{bar}] {value}/{total} frames');
     gen.start(names.length * perWorld, 0);
     dataset = SimDataset.generate({
       worlds: names.map((n) => loadWorld(n)),
@@ -109,13 +106,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     resume: values.resume,
   });
   if (trainer.step > 0) console.error(`resuming from step ${trainer.step}`);
-  const bar = new SingleBar(
-    {
-      format: 'train [{bar}] {value}/{total} steps | loss {loss} | rmse {rmse} | {ms} ms/step',
-      hideCursor: true,
-    },
-    Presets.shades_classic,
-  );
+  const bar = progressBar('train [{bar}] {value}/{total} steps | loss {loss} | rmse {rmse} | {ms} ms/step');
   bar.start(steps, trainer.step, { loss: '-', rmse: '-', ms: '-' });
   await trainer.run((r) =>
     bar.update(r.step, { loss: r.loss.toFixed(4), rmse: r.rmse.toFixed(4), ms: r.ms.toFixed(0) }),

@@ -3,7 +3,7 @@
 // MCAP and shown live in Foxglove.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Presets, SingleBar } from 'cli-progress';
+import { progressBar } from '../../bin/progress.ts';
 import { LiveView } from '../../nodes/live/index.ts';
 import { BusRecorder } from '../record/index.ts';
 import { writeTrajectoryPng } from '../picture.ts';
@@ -55,12 +55,8 @@ export async function simCommand(args: string[]): Promise<number> {
   let live: LiveView | undefined;
   const bar = values.json
     ? undefined
-    : new SingleBar(
-        {
-          format: `sim ${world.name} (${driver}) [{bar}] lap {lap}/${laps} | cte {cte} m | interventions {iv} | {sim}s sim`,
-          hideCursor: true,
-        },
-        Presets.shades_classic,
+    : progressBar(
+        `sim ${world.name} (${driver}) [{bar}] lap {lap}/${laps} | cte {cte} m | interventions {iv} | {sim}s sim`,
       );
   bar?.start(laps * 100, 0, { lap: '0.00', cte: '0.00', iv: 0, sim: '0' });
   let result: ClosedLoopResult;
