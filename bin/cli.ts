@@ -79,6 +79,10 @@ const nodes: Record<string, CommandEntry> = {
     summary: 'camera frames -> FADNet -> /cmd_vel, with the deadline watchdog',
     load: async () => (await import('../nodes/steering/main.ts')).steeringNodeCommand,
   },
+  bridge: {
+    summary: '/cmd_vel -> motor controller over the serial protocol, odometry and battery back',
+    load: async () => (await import('../firmware-bridge/cli.ts')).bridgeNodeCommand,
+  },
 };
 
 /** Node names `fadnet node` runs (the ROS 2 package's executables map onto these). */

@@ -1,7 +1,10 @@
 // `fadnet bridge --port PATH --baud N [--parity none|even|odd] [-p name:=value ...]`: runs the
 // bridge node alone on the node runtime (ROS 2 when sourced, else the embedded bus) until
 // SIGINT/SIGTERM, then e-stops the MCU and exits. `fadnet bridge --bench` runs the benchmark.
-import { parseOverrides } from '../nodes/runtime/params.ts';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parametersFromYaml, parseOverrides } from '../nodes/runtime/params.ts';
+import { parseRosArgs, remapped } from '../nodes/runtime/ros-args.ts';
 import { createTransport } from '../nodes/runtime/select.ts';
 import { benchCommand } from './bench.ts';
 import { BRIDGE_NODE_NAME } from './params.ts';
@@ -41,6 +44,36 @@ export async function bridgeCommand(args: string[]): Promise<number> {
       { name: '-p overrides', values: parseOverrides(overrides, BRIDGE_NODE_NAME) },
     ],
   });
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  await node.shutdown(`${signal}: e-stopped the motor controller and closed the port`);
+  await transport.shutdown();
+  return 0;
+}
+
+/**
+ * `fadnet node bridge --ros-args --params-file F -p name:=value`: the bridge as ros2 launch
+ * starts it (parameters from the launch's params file, port included).
+ */
+export async function bridgeNodeCommand(argv: string[]): Promise<number> {
+  const ros = parseRosArgs(argv);
+  const name = ros.nodeName ?? BRIDGE_NODE_NAME;
+  const parameters = [];
+  for (const file of ros.paramFiles) {
+    parameters.push({
+      name: path.basename(file),
+      values: parametersFromYaml(await readFile(file, 'utf8'), name, file),
+    });
+  }
+  parameters.push({ name: 'command line', values: parseOverrides(ros.params, name) });
+  const transport = await createTransport(ros.rest.includes('--embedded') ? 'embedded' : 'auto');
+  const handle =
+    transport.kind === 'embedded'
+      ? remapped(transport.createNode(name), ros.remaps)
+      : transport.createNode(name);
+  const node = new BridgeNode({ node: handle, parameters });
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

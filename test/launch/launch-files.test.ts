@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { NODE_NAMES } from '../../bin/cli.ts';
 import { parametersFromYaml, resolveParameters, type ParamDecls } from '../../nodes/runtime/index.ts';
 import { STEERING_PARAMS } from '../../nodes/steering/params.ts';
+import { BRIDGE_PARAMS } from '../../firmware-bridge/params.ts';
 
 const LAUNCH = path.resolve('launch');
 const PACKAGE = 'fadnet_edge';
@@ -40,6 +41,7 @@ function shareToCheckout(rel: string): string {
 /** Parameter declarations of our executables, so params files are validated as the node would. */
 const PARAMS_OF: Readonly<Record<string, { node: string; decls: ParamDecls }>> = {
   steering_node: { node: 'fadnet_steering', decls: STEERING_PARAMS },
+  bridge_node: { node: 'motor_bridge', decls: BRIDGE_PARAMS },
 };
 
 interface LaunchNode {
