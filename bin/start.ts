@@ -1,8 +1,9 @@
-// `npm start`: until the simulator lands, the main job is the end-to-end inference benchmark on
-// synthetic camera frames, so a new user sees the stack run and what it achieves.
-import { benchInferenceCommand } from '../models/bench/inference.ts';
+// `npm start`: the main job. The shipped model drives the held-out world of the simulator for
+// three laps through the robot's own steering node on the embedded bus, headless, with
+// progress, then prints the summary and writes the trajectory picture.
+import { simCommand } from '../sim/loop/cli.ts';
 
 export async function startCommand(args: string[]): Promise<number> {
-  console.log('fadnet-edge: FADNet steering, 640x480 camera frames -> preprocessing -> ONNX Runtime\n');
-  return benchInferenceCommand(['--frames', '1000', ...args]);
+  console.log('fadnet-edge: the shipped FADNet model drives the held-out simulator world (3 laps)\n');
+  return simCommand(args);
 }
