@@ -12,7 +12,9 @@ import { PtyPair } from '../../firmware-bridge/pty-pair.ts';
 import { SerialTransport } from '../../firmware-bridge/serial.ts';
 import { SimulatedMcu } from '../../firmware-bridge/sim-mcu.ts';
 import { systemClock } from '../../nodes/runtime/clock.ts';
-import { tempDir } from './toolchain.ts';
+import { missingPackages, NEEDS_SOCAT, needsNote, tempDir } from './toolchain.ts';
+
+const missing = missingPackages(NEEDS_SOCAT);
 
 async function until(what: string, cond: () => boolean, ms = 3000): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end;) {
@@ -22,7 +24,7 @@ async function until(what: string, cond: () => boolean, ms = 3000): Promise<void
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('bridge over a pty pair', () => {
+describe.skipIf(missing.length > 0)(`bridge over a pty pair${needsNote(missing)}`, () => {
   const dir = tempDir('bridge-pty-');
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

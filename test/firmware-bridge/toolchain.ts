@@ -1,7 +1,7 @@
 // Builds the C parts the tests run: host unit tests, the AVR firmware, the simavr harness.
 // A missing Debian package fails the test with the package to install (CI installs them).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -74,4 +74,41 @@ export function buildHarness(dir: string): string {
     'libsimavr-dev',
   );
   return out;
+}
+
+interface Requirement {
+  /** A command that must be on PATH, or a file that must exist. */
+  readonly cmd?: string;
+  readonly file?: string;
+  readonly pkg: string;
+}
+
+export const NEEDS_SOCAT: readonly Requirement[] = [{ cmd: 'socat', pkg: 'socat' }];
+export const NEEDS_EMULATOR: readonly Requirement[] = [
+  { cmd: 'avr-gcc', pkg: 'gcc-avr' },
+  { file: '/usr/lib/avr/include/avr/io.h', pkg: 'avr-libc' },
+  { file: '/usr/include/simavr/sim_avr.h', pkg: 'libsimavr-dev' },
+  { cmd: 'socat', pkg: 'socat' },
+];
+
+function onPath(cmd: string): boolean {
+  return (process.env['PATH'] ?? '').split(':').some((dir) => dir !== '' && existsSync(join(dir, cmd)));
+}
+
+/**
+ * The Debian packages these tests need that are not installed. On a developer machine the
+ * tests skip, naming them; in CI (CI=true, where .ci/run installs them) they always run, so a
+ * missing package fails there instead of hiding.
+ */
+export function missingPackages(reqs: readonly Requirement[]): string[] {
+  if (process.env['CI'] === 'true') return [];
+  return [
+    ...new Set(
+      reqs.filter((r) => (r.cmd !== undefined ? !onPath(r.cmd) : !existsSync(r.file!))).map((r) => r.pkg),
+    ),
+  ];
+}
+
+export function needsNote(missing: readonly string[]): string {
+  return missing.length === 0 ? '' : ` [skipped: apt-get install ${missing.join(' ')} (CI installs them)]`;
 }
