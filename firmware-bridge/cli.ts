@@ -1,10 +1,8 @@
 // `fadnet bridge --port PATH --baud N [--parity none|even|odd] [-p name:=value ...]`: runs the
 // bridge node alone on the node runtime (ROS 2 when sourced, else the embedded bus) until
 // SIGINT/SIGTERM, then e-stops the MCU and exits. `fadnet bridge --bench` runs the benchmark.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { parametersFromYaml, parseOverrides } from '../nodes/runtime/params.ts';
-import { parseRosArgs, remapped } from '../nodes/runtime/ros-args.ts';
+import { parseOverrides } from '../nodes/runtime/params.ts';
+import { parameterSources, parseRosArgs, remapped } from '../nodes/runtime/ros-args.ts';
 import { createTransport } from '../nodes/runtime/select.ts';
 import { benchCommand } from './bench.ts';
 import { BRIDGE_NODE_NAME } from './params.ts';
@@ -60,14 +58,7 @@ export async function bridgeCommand(args: string[]): Promise<number> {
 export async function bridgeNodeCommand(argv: string[]): Promise<number> {
   const ros = parseRosArgs(argv);
   const name = ros.nodeName ?? BRIDGE_NODE_NAME;
-  const parameters = [];
-  for (const file of ros.paramFiles) {
-    parameters.push({
-      name: path.basename(file),
-      values: parametersFromYaml(await readFile(file, 'utf8'), name, file),
-    });
-  }
-  parameters.push({ name: 'command line', values: parseOverrides(ros.params, name) });
+  const parameters = await parameterSources(ros, name);
   const transport = await createTransport(ros.rest.includes('--embedded') ? 'embedded' : 'auto');
   const handle =
     transport.kind === 'embedded'

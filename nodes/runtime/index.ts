@@ -13,5 +13,5 @@ export type { ParamDecl, ParamDecls, ParamType, ParamValues } from './params.ts'
 export { DiagnosticLevel, MESSAGE_TYPE_NAMES, timeFromMs, timeToMs, zeroTwist } from './messages.ts';
 export type * from './messages.ts';
 export { createTransport } from './select.ts';
-export { parseRosArgs, remapped, RosArgsError } from './ros-args.ts';
-export type { RosArgs } from './ros-args.ts';
+export { parameterSources, parseRosArgs, remapped, RosArgsError } from './ros-args.ts';
+export type { ParameterSource, RosArgs } from './ros-args.ts';

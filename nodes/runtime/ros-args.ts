@@ -1,5 +1,8 @@
 // The part of `--ros-args` a node needs, as ros2 launch and ros2 run pass it:
 // `-p name:=value`, `--params-file FILE`, `-r from:=to` (topic remaps), `-r __node:=name`.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parametersFromYaml, parseOverrides } from './params.ts';
 import type { NodeHandle } from './transport.ts';
 
 export interface RosArgs {
@@ -69,4 +72,22 @@ export function remapped(node: NodeHandle, remaps: ReadonlyMap<string, string>):
     createSubscription: (type, topic, qos, cb) => node.createSubscription(type, map(topic), qos, cb),
     destroy: () => node.destroy(),
   };
+}
+
+export interface ParameterSource {
+  readonly name: string;
+  readonly values: Readonly<Record<string, unknown>>;
+}
+
+/** The parameter sources `--ros-args` names, in precedence order: params files, then `-p`. */
+export async function parameterSources(args: RosArgs, nodeName: string): Promise<ParameterSource[]> {
+  const sources: ParameterSource[] = [];
+  for (const file of args.paramFiles) {
+    sources.push({
+      name: path.basename(file),
+      values: parametersFromYaml(await readFile(file, 'utf8'), nodeName, file),
+    });
+  }
+  sources.push({ name: 'command line', values: parseOverrides(args.params, nodeName) });
+  return sources;
 }

@@ -1,14 +1,13 @@
 // `fadnet node steering`: the steering node as a process, as ros2 launch starts it
 // (`--ros-args -p ... --params-file ... -r from:=to`), on ROS 2 when sourced, else embedded.
-import { readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { OnnxEngine } from '../../models/src/engine/onnx-engine.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../models/src/engine/engine.ts';
 import { loadModelPackage } from '../../models/src/files.ts';
 import {
   createTransport,
-  parametersFromYaml,
-  parseOverrides,
+  parameterSources,
   parseRosArgs,
   ParameterError,
   remapped,
@@ -25,7 +24,7 @@ async function resolveModelPath(p: string): Promise<string> {
   if (path.isAbsolute(p)) return p;
   const local = path.resolve(p);
   try {
-    await readFile(local);
+    await access(local);
     return local;
   } catch {
     return path.join(PROJECT_ROOT, p);
@@ -36,15 +35,7 @@ export async function loadSteeringParams(
   argv: readonly string[],
   nodeName = STEERING_NODE_NAME,
 ): Promise<SteeringParams> {
-  const args = parseRosArgs(argv);
-  const sources = [];
-  for (const file of args.paramFiles) {
-    sources.push({
-      name: path.basename(file),
-      values: parametersFromYaml(await readFile(file, 'utf8'), nodeName, file),
-    });
-  }
-  sources.push({ name: 'command line', values: parseOverrides(args.params, nodeName) });
+  const sources = await parameterSources(parseRosArgs(argv), nodeName);
   return resolveParameters(nodeName, STEERING_PARAMS, sources);
 }
 
