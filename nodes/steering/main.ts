@@ -5,8 +5,10 @@ import path from 'node:path';
 import { OnnxEngine } from '../../models/src/engine/onnx-engine.ts';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../models/src/engine/engine.ts';
 import { loadModelPackage } from '../../models/src/files.ts';
+import { LiveView } from '../live/index.ts';
 import {
   createTransport,
+  EmbeddedBus,
   parameterSources,
   parseRosArgs,
   ParameterError,
@@ -103,10 +105,21 @@ export async function steeringNodeCommand(argv: string[]): Promise<number> {
   const params = await loadSteeringParams(argv, parseRosArgs(argv).nodeName ?? STEERING_NODE_NAME);
   const transport = await createTransport(argv.includes('--embedded') ? 'embedded' : 'auto');
   const running = await startSteering(transport, params, argv);
+  // In embedded mode the Foxglove live view is the way to see the node: `--live [PORT]`.
+  const liveAt = argv.indexOf('--live');
+  const live =
+    liveAt >= 0 && transport instanceof EmbeddedBus
+      ? await LiveView.start({
+          bus: transport,
+          port: /^\d+$/.test(argv[liveAt + 1] ?? '') ? Number(argv[liveAt + 1]) : 8765,
+        })
+      : undefined;
+  if (live !== undefined) console.error(`live view: connect Foxglove to ${live.url}`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await live?.close();
   await running.stop();
   await transport.shutdown();
   return 0;

@@ -36,6 +36,10 @@ export class OnnxEngine implements SteeringEngine {
 
   static async create(options: OnnxEngineOptions): Promise<OnnxEngine> {
     const config = EngineConfigSchema.parse(options.config ?? {});
+    // Probing an absent accelerator makes the runtime print a native error before it throws;
+    // we report each unavailable provider in our own line instead. (Takes effect when the
+    // runtime's environment is first created.)
+    if (config.executionProviders.some((ep) => ep !== 'cpu')) ort.env.logLevel = 'fatal';
     const skipped: string[] = [];
     let session: ort.InferenceSession | undefined;
     let provider = '';
