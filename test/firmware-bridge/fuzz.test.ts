@@ -4,18 +4,9 @@ import { describe, expect, it } from 'vitest';
 
 import type { Message } from '../../firmware-bridge/protocol/index.ts';
 import { cobsDecode, encodeFrame, FrameDecoder } from '../../firmware-bridge/protocol/index.ts';
+import { mulberry32 } from '../../models/src/weights/weight-set.ts';
 
-/** mulberry32: a seeded generator, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32; // seeded: every run sees the same data
 
 /** Bitwise CRC-16/CCITT-FALSE written independently of the table-driven one under test. */
 function referenceCrc(bytes: Uint8Array): number {

@@ -1,5 +1,6 @@
 // Synthetic camera frames for the preprocessing tests.
 import type { RawImage } from '../../models/src/preprocess/index.ts';
+import { mulberry32 } from '../../models/src/weights/weight-set.ts';
 
 export const BYTES_PER_PIXEL: Readonly<Record<string, number>> = {
   rgb8: 3,
@@ -16,17 +17,7 @@ export const BYTES_PER_PIXEL: Readonly<Record<string, number>> = {
 
 export type Pattern = 'random' | 'smooth';
 
-/** mulberry32: small, seeded, good enough to make frames that differ everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32; // seeded: every run sees the same data
 
 /** A slowly varying byte value per position and byte index, different per byte index. */
 function smoothByte(x: number, y: number, k: number, width: number, height: number): number {
