@@ -58,7 +58,11 @@ export async function simCommand(args: string[]): Promise<number> {
     : progressBar(
         `sim ${world.name} (${driver}) [{bar}] lap {lap}/${laps} | cte {cte} m | interventions {iv} | {sim}s sim`,
       );
-  bar?.start(laps * 100, 0, { lap: '0.00', cte: '0.00', iv: 0, sim: '0' });
+  let shown: { value: number; payload: Record<string, string | number> } = {
+    value: 0,
+    payload: { lap: '0.00', cte: '0.00', iv: 0, sim: '0' },
+  };
+  bar?.start(laps * 100, shown.value, shown.payload);
   let result: ClosedLoopResult;
   try {
     result = await runClosedLoop({
@@ -86,17 +90,23 @@ export async function simCommand(args: string[]): Promise<number> {
           log(`live view: open Foxglove and connect to ${live.url}`);
         }
       },
-      onProgress: (p) =>
-        bar?.update(Math.min(laps * 100, Math.floor((p.laps + p.lapFraction) * 100)), {
-          lap: (p.laps + p.lapFraction).toFixed(2),
-          cte: p.cte.toFixed(2),
-          iv: p.interventions,
-          sim: p.simSeconds.toFixed(0),
-        }),
+      onProgress: (p) => {
+        shown = {
+          value: Math.min(laps * 100, Math.floor((p.laps + p.lapFraction) * 100)),
+          payload: {
+            lap: (p.laps + p.lapFraction).toFixed(2),
+            cte: p.cte.toFixed(2),
+            iv: p.interventions,
+            sim: p.simSeconds.toFixed(0),
+          },
+        };
+        bar?.update(shown.value, shown.payload);
+      },
       log: (line) => {
+        // A log line interrupts the bar; it resumes where it was, with its last figures.
         bar?.stop();
         log(line);
-        bar?.start(laps * 100, 0);
+        bar?.start(laps * 100, shown.value, shown.payload);
       },
     });
   } finally {
