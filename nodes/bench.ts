@@ -5,6 +5,7 @@ import { OnnxEngine } from '../models/src/engine/onnx-engine.ts';
 import { FADNET_INPUT_SPEC } from '../models/src/input-spec.ts';
 import { exportFadnetOnnx } from '../models/src/onnx/export.ts';
 import { initialWeights } from '../models/src/weights/weight-set.ts';
+import { syntheticFrames } from '../models/bench/inference.ts';
 import { round3, summarise } from '../models/bench/stats.ts';
 import {
   EmbeddedBus,
@@ -18,20 +19,12 @@ import {
 import { STEERING_NODE_NAME, STEERING_PARAMS } from './steering/params.ts';
 import { SteeringNode } from './steering/steering-node.ts';
 
+// The inference benchmark's frames, as camera messages: the two benchmarks see the same pixels.
 function frames(): Image[] {
-  return Array.from({ length: 8 }, (_, k) => {
-    const data = new Uint8Array(640 * 480 * 3);
-    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + k * 97 + ((i / 1920) | 0) * 7) & 0xff;
-    return {
-      header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'camera' },
-      height: 480,
-      width: 640,
-      encoding: 'rgb8',
-      is_bigendian: 0,
-      step: 1920,
-      data,
-    };
-  });
+  return syntheticFrames(8).map((img) => ({
+    ...img,
+    header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'camera' },
+  }));
 }
 
 interface RunResult {

@@ -10,7 +10,7 @@ import { initialWeights } from '../src/weights/weight-set.ts';
 import { readWeightsFile } from '../src/files.ts';
 import { round3, summarise } from './stats.ts';
 
-function syntheticFrames(count: number): RawImage[] {
+export function syntheticFrames(count: number): RawImage[] {
   // A few distinct frames with texture, so caches do not flatter the numbers.
   return Array.from({ length: count }, (_, k) => {
     const data = new Uint8Array(640 * 480 * 3);
