@@ -19,7 +19,8 @@ import { startSteering, type RunningSteering } from '../../nodes/steering/main.t
 import type { World } from '../world/schema.ts';
 import { Simulator } from '../simulator.ts';
 import { DEFAULT_RANDOMISATION } from '../render/effects.ts';
-import { pointAt, project } from '../track.ts';
+import { backOnCentreline } from './recover.ts';
+import { round3 } from '../../models/bench/stats.ts';
 import { mulberry32 } from '../../models/src/weights/weight-set.ts';
 
 export type Driver = 'model' | 'expert';
@@ -87,11 +88,8 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
   // Distance driven before the last recovery: the simulator restarts its own count on reset.
   let carried = 0;
   const recover = (): ReturnType<Simulator['step']> => {
-    const here = sim.state;
     carried += state.distance;
-    const p = project(sim.centreline, here.x, here.y);
-    const on = pointAt(sim.centreline, p.s);
-    return sim.reset({ x: on.x, y: on.y, yaw: on.yaw });
+    return backOnCentreline(sim);
   };
   const lapsNow = (): number => Math.floor((carried + state.distance) / lapLength);
   const lapFractionNow = (): number => (carried + state.distance) / lapLength - lapsNow();
@@ -229,19 +227,17 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
     driver: o.driver,
     laps_completed: lapsNow(),
     collisions,
-    mean_cte_m: round(cteSum / Math.max(1, frames)),
-    max_cte_m: round(cteMax),
-    mean_speed_mps: round(distance / Math.max(1e-9, simSeconds)),
+    mean_cte_m: round3(cteSum / Math.max(1, frames)),
+    max_cte_m: round3(cteMax),
+    mean_speed_mps: round3(distance / Math.max(1e-9, simSeconds)),
     interventions,
-    sim_seconds: round(simSeconds),
-    wall_seconds: round((performance.now() - wallStart) / 1000),
+    sim_seconds: round3(simSeconds),
+    wall_seconds: round3((performance.now() - wallStart) / 1000),
     frames,
     trajectory,
     interventionPoints,
   };
 }
-
-const round = (v: number): number => Math.round(v * 1000) / 1000;
 
 /** Waits (in real time) until the command answering the frame is in, or gives up after 2 s. */
 async function waitFor(cond: () => boolean, bus: EmbeddedBus): Promise<void> {

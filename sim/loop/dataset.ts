@@ -9,7 +9,7 @@ import { FRAME_VALUES, type TrainingDataset } from '../../models/src/train/datas
 import { mulberry32 } from '../../models/src/weights/weight-set.ts';
 import { DEFAULT_RANDOMISATION } from '../render/effects.ts';
 import { Simulator } from '../simulator.ts';
-import { pointAt, project } from '../track.ts';
+import { backOnCentreline } from './recover.ts';
 import type { World } from '../world/schema.ts';
 
 export interface SimDataOptions {
@@ -79,9 +79,7 @@ export class SimDataset implements TrainingDataset {
           1 / 30,
         );
         if (res.collided || Math.abs(res.cte) > world.track.width / 2) {
-          const p = project(sim.centreline, res.pose.x, res.pose.y);
-          const on = pointAt(sim.centreline, p.s);
-          sim.reset({ x: on.x, y: on.y, yaw: on.yaw + (rand() - 0.5) * 0.4 });
+          backOnCentreline(sim, (rand() - 0.5) * 0.4);
           perturbLeft = 0;
         }
         frame += 1;
