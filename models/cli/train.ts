@@ -8,7 +8,7 @@ import { initTfjs } from '../src/tfjs/backend.ts';
 import { ArrayDataset, syntheticDataset, type TrainingDataset } from '../src/train/dataset.ts';
 import { Trainer } from '../src/train/trainer.ts';
 
-const USAGE = `usage: fadnet train (--sim-worlds W1,W2,.. [--samples-per-world N] | --mcap F1.mcap,F2.mcap | --frames FILE.f32 --labels FILE.f32 | --synthetic N) --steps N --out DIR
+const USAGE = `usage: fadnet train (--sim-worlds W1,W2,.. [--samples-per-world N] [--randomise-appearance EVERY] | --mcap F1.mcap,F2.mcap | --frames FILE.f32 --labels FILE.f32 | --synthetic N) --steps N --out DIR
                    [--name NAME] [--seed S] [--batch 32] [--lr 1e-3] [--init WEIGHTS.safetensors] [--resume]`;
 
 async function readLabels(file: string): Promise<Float32Array> {
@@ -27,6 +27,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       synthetic: { type: 'string' },
       'sim-worlds': { type: 'string' },
       'samples-per-world': { type: 'string', default: '2000' },
+      'randomise-appearance': { type: 'string', default: '0' },
       mcap: { type: 'string' },
       version: { type: 'string', default: '0.1.0' },
       steps: { type: 'string' },
@@ -59,6 +60,12 @@ export async function trainCommand(args: string[]): Promise<number> {
     ]);
     const names = values['sim-worlds'].split(',');
     const perWorld = Number(values['samples-per-world']);
+    // A new random look every EVERY samples (0: each world keeps its own look).
+    const every = Number(values['randomise-appearance']);
+    if (!(Number.isInteger(every) && every >= 0))
+      throw new RangeError(
+        `--randomise-appearance must be a whole number of samples, got ${values['randomise-appearance']}`,
+      );
     const gen = progressBar('simulate [{bar}] {value}/{total} frames');
     gen.start(names.length * perWorld, 0);
     dataset = SimDataset.generate({
@@ -66,12 +73,14 @@ export async function trainCommand(args: string[]): Promise<number> {
       samplesPerWorld: perWorld,
       seed: Number(values.seed),
       inputSpec: FADNET_INPUT_SPEC,
+      ...(every > 0 ? { randomiseAppearance: { episodeSamples: every } } : {}),
       onProgress: (done) => {
         if (done % 100 === 0) gen.update(done);
       },
     });
     gen.stop();
-    dataDescription = `simulator worlds ${names.join(', ')} (${perWorld} expert frames each, perturbed, mirrored)`;
+    const looks = every > 0 ? `, a random look every ${every}` : '';
+    dataDescription = `simulator worlds ${names.join(', ')} (${perWorld} expert frames each, perturbed${looks}, mirrored)`;
   } else if (values.mcap !== undefined) {
     const { McapDataset } = await import('../src/dataset/index.ts');
     const files = values.mcap.split(',');

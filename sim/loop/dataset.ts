@@ -11,6 +11,7 @@ import { DEFAULT_RANDOMISATION } from '../render/effects.ts';
 import { Simulator } from '../simulator.ts';
 import { backOnCentreline } from './recover.ts';
 import type { World } from '../world/schema.ts';
+import { appearanceVariant } from '../world/variants.ts';
 
 export interface SimDataOptions {
   readonly worlds: readonly World[];
@@ -21,6 +22,11 @@ export interface SimDataOptions {
   readonly every?: number;
   /** Largest added steering perturbation, in label units. */
   readonly perturbation?: number;
+  /**
+   * Re-dress the world every `episodeSamples` samples with a random look (sim/world/variants.ts);
+   * the first episode of each world keeps its own look. Off: each world keeps its look throughout.
+   */
+  readonly randomiseAppearance?: { readonly episodeSamples: number };
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -45,15 +51,29 @@ export class SimDataset implements TrainingDataset {
     const every = o.every ?? 3;
     const maxPerturb = o.perturbation ?? 0.5;
     let k = 0;
+    const episode = o.randomiseAppearance?.episodeSamples ?? Number.POSITIVE_INFINITY;
+    if (!(episode >= 1)) throw new RangeError(`episodeSamples must be at least 1, got ${episode}`);
     o.worlds.forEach((world, w) => {
-      const sim = Simulator.create({ world, seed: o.seed + w, randomisation: DEFAULT_RANDOMISATION });
+      const looks = mulberry32(o.seed * 8_191 + w);
       const rand = mulberry32(o.seed * 31 + w);
+      let sim = Simulator.create({ world, seed: o.seed + w, randomisation: DEFAULT_RANDOMISATION });
       const rate = sim.vehicle.maxAngularRate;
       let perturb = 0;
       let perturbLeft = 0;
       let frame = 0;
       let taken = 0;
       while (taken < o.samplesPerWorld) {
+        if (taken > 0 && taken % episode === 0 && frame % every === 0) {
+          // A new look where the last episode left the robot, so driving continues smoothly.
+          const { x, y, yaw } = sim.state;
+          const variant = appearanceVariant(world, looks);
+          sim = Simulator.create({
+            world: variant,
+            seed: o.seed + w + 1_000 * (taken / episode),
+            randomisation: DEFAULT_RANDOMISATION,
+          });
+          sim.reset({ x, y, yaw });
+        }
         const expert = sim.expert();
         if (frame % every === 0) {
           const img = sim.render();
