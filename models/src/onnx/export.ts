@@ -65,22 +65,48 @@ export function exportFadnetOnnx(weightsIn: WeightSet, options: ExportOptions = 
     const c = g.node('Relu', [batchNorm(`${name}.batch_norm_1`, b)]);
     return conv(`${name}.conv2d_2`, c, s1, 1);
   };
-  const pairShape = g.int64Init('pair_shape', [0, 6272, 2]);
-  const pairMean = (x: string): string =>
-    g.node('ReduceMean', [g.node('Reshape', [x, pairShape])], { axes: [2], keepdims: 0 });
+  // The support branches meet only in fc_accumulation, a0*f1 + a1*f2 + a2*f3 + b, and every step
+  // from the support convolution to there is linear (pair-mean included). So each support
+  // convolution is scaled by its a_k (b folded into the first bias), the three maps are added
+  // and pair-meaned once: one reduction instead of three and no separate scale-and-sum.
+  const acc = weights.get('fc_accumulation.weight')!;
+  const accBias = weights.get('fc_accumulation.bias')![0]!;
+  const support = (k: number, name: string, x: string, size: number, stride: number): string => {
+    const w = weights.get(`${name}.weight`)!;
+    const b = weights.get(`${name}.bias`)!;
+    const a = acc[k]!;
+    const ws = w.map((v) => v * a);
+    const bs = b.map((v) => v * a + (k === 0 ? accBias : 0));
+    const p = samePads(size, 1, stride);
+    return g.node(
+      'Conv',
+      [
+        x,
+        g.floatInit(`${name}.weight_acc`, FADNET_PARAM_BY_NAME.get(`${name}.weight`)!.shape, ws),
+        g.floatInit(`${name}.bias_acc`, [b.length], bs),
+      ],
+      { kernel_shape: [1, 1], strides: [stride, stride], pads: [p.before, p.before, p.after, p.after] },
+    );
+  };
 
   const [c1, s1] = conv('conv1', ONNX_INPUT_NAME, 200, 2);
   const x1 = g.node('MaxPool', [c1], { kernel_shape: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0] });
   const p1 = Math.floor((s1 - 3) / 2) + 1;
   const [r1, s2] = resBlock('res_block1', x1, p1);
   const x2 = g.node('Add', [conv('conv2', x1, p1, 2)[0], r1]);
-  const f1 = pairMean(conv('conv2_support', x1, p1, 7)[0]);
   const [r2, s3] = resBlock('res_block2', x2, s2);
   const x3 = g.node('Add', [conv('conv3', x2, s2, 2)[0], r2]);
-  const f2 = pairMean(conv('conv3_support', x2, s2, 4)[0]);
   const [r3] = resBlock('res_block3', x3, s3);
   const x4 = g.node('Add', [conv('conv4', x3, s3, 2)[0], r3]);
-  const f3 = pairMean(conv('conv4_support', x3, s3, 2)[0]);
+  const supportSum = g.node('Add', [
+    g.node('Add', [support(0, 'conv2_support', x1, p1, 7), support(1, 'conv3_support', x2, s2, 4)]),
+    support(2, 'conv4_support', x3, s3, 2),
+  ]);
+  // pair-mean: NCHW flatten, then the mean of each neighbouring pair.
+  const f = g.node('ReduceMean', [g.node('Reshape', [supportSum, g.int64Init('pair_shape', [0, 6272, 2])])], {
+    axes: [2],
+    keepdims: 0,
+  });
 
   // fc on the width axis of x4 (N,128,7,7): x @ W^T + b.
   const fcW = weights.get('fc.weight')!;
@@ -90,13 +116,6 @@ export function exportFadnetOnnx(weightsIn: WeightSet, options: ExportOptions = 
     g.node('Add', [g.node('MatMul', [x4, g.floatInit('fc.weight_t', [7, 7], fcWt)]), param('fc.bias')]),
   ]);
   const flat = g.node('Reshape', [fcOut, g.int64Init('flat_shape', [0, 6272])]);
-
-  // fc_accumulation: a0*f1 + a1*f2 + a2*f3 + b.
-  const acc = weights.get('fc_accumulation.weight')!;
-  const scaled = [f1, f2, f3].map((f, i) =>
-    g.node('Mul', [f, g.floatInit(`fc_accumulation.w${i}`, [], Float32Array.of(acc[i]!))]),
-  );
-  const f = g.node('Add', [g.node('Sum', scaled), param('fc_accumulation.bias')]);
   g.node('ReduceMean', [g.node('Mul', [flat, f])], { axes: [1], keepdims: 1 }, ONNX_OUTPUT_NAME);
 
   return g.encode({
