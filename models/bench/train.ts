@@ -1,7 +1,9 @@
-// Training-step benchmark: median ms per step, batch 32 at 200x200, default backend.
+// Training-step benchmark: median ms per step, batch 32 at 200x200, default backend and
+// replica count (--replicas N to choose).
 import { parseArgs } from 'node:util';
-import { initTfjs } from '../src/tfjs/backend.ts';
+import { backendLine, initTfjs } from '../src/tfjs/backend.ts';
 import { syntheticDataset } from '../src/train/dataset.ts';
+import { defaultReplicas } from '../src/train/replicas.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { round3, summarise } from './stats.ts';
 
@@ -12,15 +14,19 @@ export async function benchTrainCommand(args: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       steps: { type: 'string', default: '12' },
       batch: { type: 'string', default: '32' },
+      replicas: { type: 'string' },
     },
   });
   const steps = Number(values.steps);
   const batch = Number(values.batch);
-  const backend = await initTfjs({ log: values.json ? () => {} : (line) => console.error(line) });
+  const backend = await initTfjs({ log: () => {} });
+  const replicas = values.replicas === undefined ? defaultReplicas(backend.name) : Number(values.replicas);
   const trainer = await Trainer.create({
     config: { seed: 1, batchSize: batch, steps: steps + 2 },
     dataset: syntheticDataset(batch * 4, 1),
+    replicas,
   });
+  if (!values.json) console.error(backendLine(backend, trainer.replicas));
   const times: number[] = [];
   for (let i = 0; i < steps + 2; i++) {
     const report = await trainer.trainStep();
@@ -28,13 +34,13 @@ export async function benchTrainCommand(args: string[]): Promise<number> {
     if (!values.json)
       console.error(`step ${report.step}: ${report.ms.toFixed(1)} ms, loss ${report.loss.toFixed(4)}`);
   }
-  trainer.dispose();
+  await trainer.dispose();
   const s = summarise(times);
-  const result = { step_ms: round3(s.p50), backend: backend.name, batch, steps };
+  const result = { step_ms: round3(s.p50), backend: backend.name, batch, replicas: trainer.replicas, steps };
   if (values.json) console.log(JSON.stringify(result));
   else
     console.log(
-      `training step: median ${result.step_ms} ms (batch ${batch}, 200x200, backend ${backend.name}, ${steps} steps)`,
+      `training step: median ${result.step_ms} ms (batch ${batch}, 200x200, backend ${backend.name}, ${result.replicas} replicas, ${steps} steps)`,
     );
   return 0;
 }

@@ -4,12 +4,13 @@ import { parseArgs } from 'node:util';
 import { progressBar } from '../../bin/progress.ts';
 import { readInputTensorFile, readWeightsFile, writeModelPackage } from '../src/files.ts';
 import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
-import { initTfjs } from '../src/tfjs/backend.ts';
+import { backendLine, initTfjs } from '../src/tfjs/backend.ts';
 import { ArrayDataset, syntheticDataset, type TrainingDataset } from '../src/train/dataset.ts';
 import { Trainer } from '../src/train/trainer.ts';
 
 const USAGE = `usage: fadnet train (--sim-worlds W1,W2,.. [--samples-per-world N] [--randomise-appearance EVERY] | --mcap F1.mcap,F2.mcap | --frames FILE.f32 --labels FILE.f32 | --synthetic N) --steps N --out DIR
-                   [--name NAME] [--seed S] [--batch 32] [--lr 1e-3] [--init WEIGHTS.safetensors] [--resume]`;
+                   [--name NAME] [--seed S] [--batch 32] [--lr 1e-3] [--init WEIGHTS.safetensors] [--resume]
+                   [--replicas N (data-parallel worker threads; default 2 on wasm with 2+ cores)]`;
 
 async function readLabels(file: string): Promise<Float32Array> {
   const buf = await readFile(file);
@@ -38,6 +39,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       lr: { type: 'string', default: '0.001' },
       init: { type: 'string' },
       resume: { type: 'boolean', default: false },
+      replicas: { type: 'string' },
     },
   });
   const sources = [values.synthetic, values.frames, values['sim-worlds'], values.mcap].filter(
@@ -96,7 +98,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     dataset = new ArrayDataset(frames.data, await readLabels(values.labels));
     dataDescription = path.basename(values.frames!);
   }
-  await initTfjs();
+  const backend = await initTfjs({ log: () => {} });
   const steps = Number(values.steps);
   const trainer = await Trainer.create({
     config: {
@@ -113,7 +115,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     ...(values.init === undefined ? {} : { weights: await readWeightsFile(values.init) }),
     checkpointPath: path.join(values.out, `${values.name}.checkpoint.safetensors`),
     resume: values.resume,
+    ...(values.replicas === undefined ? {} : { replicas: Number(values.replicas) }),
   });
+  console.error(backendLine(backend, trainer.replicas));
   if (trainer.step > 0) console.error(`resuming from step ${trainer.step}`);
   const bar = progressBar('train [{bar}] {value}/{total} steps | loss {loss} | rmse {rmse} | {ms} ms/step');
   bar.start(steps, trainer.step, { loss: '-', rmse: '-', ms: '-' });
@@ -137,6 +141,6 @@ export async function trainCommand(args: string[]): Promise<number> {
   console.log(
     `trained ${steps} steps; eval-mode RMSE on the training data ${rmse.toFixed(4)}; wrote ${manifestPath}`,
   );
-  trainer.dispose();
+  await trainer.dispose();
   return 0;
 }

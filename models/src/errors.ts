@@ -36,3 +36,35 @@ export class TensorFileError extends Error {
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
 }
+
+export type AllReduceFailure = 'timeout' | 'aborted' | 'length-mismatch';
+
+/**
+ * A cross-replica reduction could not complete: a rank waited past the timeout (its peer is
+ * dead or stuck), a rank aborted the group, or the ranks contributed different lengths.
+ */
+export class AllReduceError extends Error {
+  override readonly name = 'AllReduceError';
+  constructor(
+    message: string,
+    readonly reason: AllReduceFailure,
+    /** The rank that raised this error. */
+    readonly rank: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A training replica in a worker thread failed to start, failed a step, or exited. */
+export class ReplicaError extends Error {
+  override readonly name = 'ReplicaError';
+  constructor(
+    message: string,
+    /** The failing replica's rank. */
+    readonly rank: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -38,44 +38,78 @@ describe('learning-rate schedule', () => {
 });
 
 describe('Trainer', () => {
-  it('is deterministic for a seed and resumes from a checkpoint to the same weights', async () => {
-    const a = await Trainer.create({ config, dataset: data });
-    const reportsA = await a.run();
-    const finalA = a.model.weights();
-    a.dispose();
+  // One replica, and two (this thread and a worker thread, batch norm synchronised).
+  it.each([1, 2])(
+    'is deterministic for a seed and resumes from a checkpoint to the same weights (%i replicas)',
+    async (replicas) => {
+      const a = await Trainer.create({ config, dataset: data, replicas });
+      expect(a.replicas).toBe(replicas);
+      const reportsA = await a.run();
+      const finalA = a.model.weights();
+      await a.dispose();
 
-    // Same seed, same losses.
-    const b = await Trainer.create({ config, dataset: data });
-    const reportsB = await b.run();
-    expect(reportsB.map((r) => r.loss)).toEqual(reportsA.map((r) => r.loss));
-    b.dispose();
+      // Same seed, same losses.
+      const b = await Trainer.create({ config, dataset: data, replicas });
+      const reportsB = await b.run();
+      expect(reportsB.map((r) => r.loss)).toEqual(reportsA.map((r) => r.loss));
+      await b.dispose();
 
-    // Interrupted after 2 steps, then resumed in a fresh trainer: the same final weights.
-    const ckpt = path.join(dir, 'run.checkpoint.safetensors');
-    const c = await Trainer.create({ config: { ...config, steps: 2 }, dataset: data, checkpointPath: ckpt });
-    await c.run();
-    c.dispose();
-    const d = await Trainer.create({ config, dataset: data, checkpointPath: ckpt, resume: true });
-    expect(d.step).toBe(2);
-    const reportsD = await d.run();
-    expect(reportsD.map((r) => r.loss)).toEqual(reportsA.slice(2).map((r) => r.loss));
-    const finalD = d.model.weights();
-    for (const [name, values] of finalA) expect(finalD.get(name), name).toEqual(values);
-    d.dispose();
-    // Written atomically: no temporary file is left beside the checkpoint.
-    expect(await readdir(dir)).toEqual(['run.checkpoint.safetensors']);
+      // Interrupted after 2 steps, then resumed in a fresh trainer: the same final weights.
+      const ckpt = path.join(dir, `run${replicas}.checkpoint.safetensors`);
+      const c = await Trainer.create({
+        config: { ...config, steps: 2 },
+        dataset: data,
+        checkpointPath: ckpt,
+        replicas,
+      });
+      await c.run();
+      await c.dispose();
+      const d = await Trainer.create({ config, dataset: data, checkpointPath: ckpt, resume: true, replicas });
+      expect(d.step).toBe(2);
+      const reportsD = await d.run();
+      expect(reportsD.map((r) => r.loss)).toEqual(reportsA.slice(2).map((r) => r.loss));
+      const finalD = d.model.weights();
+      for (const [name, values] of finalA) expect(finalD.get(name), name).toEqual(values);
+      await d.dispose();
+      // Written atomically: no temporary file is left beside the checkpoint.
+      expect((await readdir(dir)).filter((f) => f.startsWith(`run${replicas}.`))).toEqual([
+        `run${replicas}.checkpoint.safetensors`,
+      ]);
+    },
+  );
+
+  it('takes the same first step with 2 replicas as with 1, up to rounding', async () => {
+    const losses: number[] = [];
+    const weights = [];
+    for (const replicas of [1, 2]) {
+      const t = await Trainer.create({ config: { ...config, steps: 1 }, dataset: data, replicas });
+      losses.push((await t.run())[0]!.loss);
+      weights.push(t.model.weights());
+      await t.dispose();
+    }
+    expect(Math.abs(losses[1]! - losses[0]!) / losses[0]!).toBeLessThan(1e-5);
+    for (const [name, values] of weights[0]!) {
+      // A conv bias feeding a batch norm has a gradient of exactly zero, so Adam's first step
+      // on it follows the sign of rounding noise, a full-size step either way.
+      if (/^res_block\d\.conv2d\.bias$/.test(name)) continue;
+      const other = weights[1]!.get(name)!;
+      const diff = values.reduce((m, v, i) => Math.max(m, Math.abs(v - other[i]!)), 0);
+      // Adam's first step moves each weight by about lr; rounding moves it by far less.
+      expect(diff, name).toBeLessThan(1e-5);
+    }
   });
 
   it('lowers the loss on a learnable task', async () => {
     const t = await Trainer.create({
       config: { seed: 1, batchSize: 8, steps: 30, lr: { base: 3e-3, warmupSteps: 3, floor: 1e-4 } },
       dataset: syntheticDataset(32, 2),
+      replicas: 1,
     });
     const before = await t.evaluate(syntheticDataset(32, 2));
     await t.run();
     const after = await t.evaluate(syntheticDataset(32, 2));
     expect(after).toBeLessThan(before * 0.8);
-    t.dispose();
+    await t.dispose();
   });
 
   it('refuses a checkpoint from another run or a corrupt one, leaving the trainer as it was', async () => {
@@ -84,9 +118,10 @@ describe('Trainer', () => {
       config: { ...config, seed: 8, steps: 1 },
       dataset: data,
       checkpointPath: ckpt,
+      replicas: 1,
     });
     await other.run();
-    other.dispose();
+    await other.dispose();
     await expect(
       Trainer.create({ config, dataset: data, checkpointPath: ckpt, resume: true }),
     ).rejects.toThrow(
@@ -94,13 +129,13 @@ describe('Trainer', () => {
     );
     const bytes = await readFile(ckpt);
     await writeFile(ckpt, bytes.subarray(0, 1000));
-    const t = await Trainer.create({ config: { ...config, seed: 8 }, dataset: data });
+    const t = await Trainer.create({ config: { ...config, seed: 8 }, dataset: data, replicas: 1 });
     const before = t.model.weights();
     expect(() => t.restore(new Uint8Array(bytes.subarray(0, 1000)))).toThrow(
       'checkpoint is not a readable safetensors file',
     );
     expect(t.step).toBe(0);
     for (const [name, values] of before) expect(t.model.weights().get(name)).toEqual(values);
-    t.dispose();
+    await t.dispose();
   });
 });

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { WeightError } from '../errors.ts';
 import { FADNET_PARAMS, type ParamSpec } from '../weights/spec.ts';
 import { validateWeights, type TensorLike, type WeightSet } from '../weights/weight-set.ts';
-import { batchNormRelu, convBias } from '../tfjs/train-ops.ts';
+import { batchNormRelu, convBias, type ReplicaSum } from '../tfjs/train-ops.ts';
 
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
@@ -35,6 +35,11 @@ export interface ForwardOptions {
   readonly training: boolean;
   /** Dropout2d keep mask, shape [N, 128] of 0/1; required when training. */
   readonly dropoutMask?: tf.Tensor2D;
+  /**
+   * Data-parallel training: x is this replica's slice of a batch split across replicas, and
+   * batch norm normalises with the statistics of the whole batch, summed through this.
+   */
+  readonly replicas?: ReplicaSum;
 }
 
 export interface ForwardResult {
@@ -198,18 +203,20 @@ export class FadnetTfjs {
     }
     let mean: tf.Tensor1D;
     let variance: tf.Tensor1D;
+    let count: number;
     let y: tf.Tensor4D;
-    if (tf.getBackend() === 'wasm') {
-      // One op with a closed-form gradient (train-ops.ts); the CPU backend stays the reference.
-      const r = batchNormRelu(x, gamma, beta, BN_EPSILON);
-      ({ mean, variance } = r.stats);
+    if (tf.getBackend() === 'wasm' || options.replicas !== undefined) {
+      // One op with a closed-form gradient (train-ops.ts), the only one that can synchronise
+      // replicas; with one replica the CPU backend keeps tfjs's own graph as the reference.
+      const r = batchNormRelu(x, gamma, beta, BN_EPSILON, options.replicas);
+      ({ mean, variance, count } = r.stats);
       y = r.y;
     } else {
       ({ mean, variance } = tf.moments(x, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D });
+      count = x.shape[0] * x.shape[1] * x.shape[2];
       const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
       y = tf.relu(tf.add(tf.mul(tf.sub(x, mean), scale), beta)) as tf.Tensor4D;
     }
-    const count = x.shape[0] * x.shape[1] * x.shape[2];
     const stats = [mean, variance];
     // PyTorch normalises with the biased variance but tracks the unbiased one.
     const unbiased = tf.mul(variance, count / Math.max(1, count - 1));

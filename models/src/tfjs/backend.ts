@@ -32,7 +32,7 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
       registerWasmTrainingKernels();
       if (!(await tf.setBackend('wasm'))) return undefined;
       const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-      return `WebAssembly (XNNPACK${simd === true ? ', SIMD' : ''}, 1 thread) gradients of Conv2D and MaxPool on its fast kernels`;
+      return `WebAssembly (XNNPACK${simd === true ? ', SIMD' : ''}) gradients of Conv2D and MaxPool on its fast kernels`;
     }
     case 'cpu':
       return (await tf.setBackend('cpu')) ? 'plain JavaScript CPU backend' : undefined;
@@ -40,6 +40,21 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
 }
 
 let chosen: BackendChoice | undefined;
+
+/**
+ * The one line that says what runs: the backend and, for training, how many data-parallel
+ * replicas (each a thread of its own). The wasm and cpu kernels are single-threaded; native
+ * TensorFlow threads its own.
+ */
+export function backendLine(choice: BackendChoice, replicas = 1): string {
+  const threads =
+    replicas > 1
+      ? `; ${replicas} data-parallel replicas, 1 thread each, batch norm synchronised`
+      : choice.name === 'tensorflow'
+        ? ''
+        : '; 1 thread';
+  return `tfjs backend: ${choice.name} (${choice.detail}${threads})`;
+}
 
 /**
  * Selects the first backend in `order` that works, logs one line saying which, and returns it.
@@ -57,7 +72,7 @@ export async function initTfjs(
     if (detail !== undefined) {
       await tf.ready();
       chosen = { name, detail };
-      (options.log ?? console.error)(`tfjs backend: ${name} (${detail})`);
+      (options.log ?? console.error)(backendLine(chosen));
       return chosen;
     }
   }

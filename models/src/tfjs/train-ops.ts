@@ -58,25 +58,73 @@ export interface BatchStats {
   /** Per-channel batch mean and biased variance, owned by the caller (dispose them). */
   readonly mean: tf.Tensor1D;
   readonly variance: tf.Tensor1D;
+  /** How many values per channel the statistics cover (N*H*W over every replica). */
+  readonly count: number;
+}
+
+/** Element-wise sum of a vector across data-parallel replicas (see train/all-reduce.ts). */
+export interface ReplicaSum {
+  sum(values: ArrayLike<number>): Float64Array;
+}
+
+function concat(...parts: ArrayLike<number>[]): Float64Array {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Mean and biased variance over N,H,W of x on this replica alone, or, with `replicas`, over
+ * the union of every replica's batch: the mean from all-reduced sums, then the variance from
+ * all-reduced sums of squared deviations from that mean (two passes, so no cancellation of
+ * E[x^2] - E[x]^2). Every replica gets the same statistics.
+ */
+function batchMoments(
+  x: tf.Tensor4D,
+  replicas: ReplicaSum | undefined,
+): { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number } {
+  const local = x.shape[0] * x.shape[1] * x.shape[2];
+  if (replicas === undefined) {
+    const mean = tf.mean(x, [0, 1, 2]) as tf.Tensor1D;
+    const variance = tf.mean(tf.squaredDifference(x, mean), [0, 1, 2]) as tf.Tensor1D;
+    return { mean, variance, count: local };
+  }
+  const c = x.shape[3];
+  // The count rides along with the sums: replicas may hold slices of different sizes.
+  const sums = replicas.sum(concat(tf.sum(x, [0, 1, 2]).dataSync(), [local]));
+  const count = sums[c]!;
+  const mean = tf.tensor1d(Float32Array.from(sums.subarray(0, c), (s) => s / count));
+  const squares = replicas.sum(tf.sum(tf.squaredDifference(x, mean), [0, 1, 2]).dataSync());
+  const variance = tf.tensor1d(Float32Array.from(squares, (s) => s / count));
+  return { mean, variance, count };
 }
 
 /**
  * Training-mode batch norm followed by ReLU over the N,H,W axes of x (NHWC):
  * relu((x - mean) / sqrt(var + eps) * gamma + beta) with the batch's own mean and biased
  * variance. Returns the output and the batch statistics (for the running averages).
+ *
+ * With `replicas` the batch is the union of every replica's x (synchronised batch norm): the
+ * statistics are global, and the backward pass all-reduces the sums that dx needs. The
+ * returned gamma and beta gradients stay this replica's share, so that summing every
+ * replica's parameter gradients gives the gradient of the whole batch.
  */
 export function batchNormRelu(
   x: tf.Tensor4D,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   epsilon: number,
+  replicas?: ReplicaSum,
 ): { y: tf.Tensor4D; stats: BatchStats } {
   let stats: BatchStats | undefined;
   const op = custom((xv, gv, bv, save) => {
     const xs = xv as tf.Tensor4D;
-    const mean = tf.mean(xs, [0, 1, 2]) as tf.Tensor1D;
-    const variance = tf.mean(tf.squaredDifference(xs, mean), [0, 1, 2]) as tf.Tensor1D;
-    stats = { mean: tf.keep(mean), variance: tf.keep(variance) };
+    const { mean, variance, count } = batchMoments(xs, replicas);
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance), count };
     const y = tf.relu(tf.batchNorm(xs, mean, variance, bv as tf.Tensor1D, gv as tf.Tensor1D, epsilon));
     (save as tf.GradSaveFunc)([xs, gv as tf.Tensor, mean, variance, y]);
     return {
@@ -89,14 +137,21 @@ export function batchNormRelu(
           tf.Tensor1D,
           tf.Tensor4D,
         ];
-        const count = sx.shape[0] * sx.shape[1] * sx.shape[2];
         const g = tf.mul(dy, tf.step(sy)); // through the ReLU
         const xhat = tf.batchNorm(sx, sm, sv, undefined, undefined, epsilon);
-        const dbeta = tf.sum(g, [0, 1, 2]);
-        const dgamma = tf.sum(tf.mul(g, xhat), [0, 1, 2]);
-        // dx = gamma / sqrt(var + eps) * (g - mean(g) - xhat * mean(g * xhat))
+        const dbeta = tf.sum(g, [0, 1, 2]) as tf.Tensor1D;
+        const dgamma = tf.sum(tf.mul(g, xhat), [0, 1, 2]) as tf.Tensor1D;
+        let dbetaAll = dbeta;
+        let dgammaAll = dgamma;
+        if (replicas !== undefined) {
+          const c = dbeta.shape[0];
+          const sums = replicas.sum(concat(dbeta.dataSync(), dgamma.dataSync()));
+          dbetaAll = tf.tensor1d(Float32Array.from(sums.subarray(0, c)));
+          dgammaAll = tf.tensor1d(Float32Array.from(sums.subarray(c)));
+        }
+        // dx = gamma / sqrt(var + eps) * (g - mean(g) - xhat * mean(g * xhat)), means over the whole batch
         const scale = tf.mul(sg, tf.rsqrt(tf.add(sv, epsilon)));
-        const centred = tf.add(tf.mul(xhat, tf.div(dgamma, count)), tf.div(dbeta, count));
+        const centred = tf.add(tf.mul(xhat, tf.div(dgammaAll, count)), tf.div(dbetaAll, count));
         const dx = tf.mul(tf.sub(g, centred), scale);
         return [dx, dgamma, dbeta];
       },

@@ -1,17 +1,22 @@
 // Local training: Adam, warm-up + cosine learning rate, batch 32, MSE loss, RMSE metric.
 // Deterministic for a seed: the shuffle of each epoch and the dropout mask of each step are
-// functions of (seed, epoch) and (seed, step), so a resumed run continues bit-for-bit.
+// functions of (seed, epoch) and (seed, step), so a resumed run continues bit-for-bit. The
+// gradients come from this thread or from data-parallel replicas (replicas.ts); the math is
+// that of the whole batch either way, and for a given replica count the bits are too.
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { CheckpointError } from '../errors.ts';
 import { DROPOUT_P, FadnetTfjs } from '../fadnet/tfjs-model.ts';
+import type { BackendName } from '../tfjs/backend.ts';
 import { writeFileAtomic } from '../files.ts';
 import { decodeSafetensors, encodeSafetensors } from '../weights/safetensors.ts';
 import { FADNET_PARAMS } from '../weights/spec.ts';
 import { initialWeights, mulberry32, type WeightSet } from '../weights/weight-set.ts';
 import { adamStep, createAdamState, type AdamState } from './adam.ts';
 import { FRAME_VALUES, type TrainingDataset } from './dataset.ts';
+import { MASK_VALUES } from './replica-step.ts';
+import { defaultReplicas, LocalGradients, ReplicaGroup, type GradientSource } from './replicas.ts';
 import { learningRate, LrScheduleSchema } from './schedule.ts';
 
 export const TrainConfigSchema = z
@@ -47,6 +52,8 @@ export class Trainer {
   readonly #checkpointPath: string | undefined;
   readonly #x: Float32Array;
   readonly #y: Float32Array;
+  readonly #mask: Float32Array;
+  #gradients: GradientSource;
   #order: number[] = [];
   #orderEpoch = -1;
 
@@ -64,11 +71,15 @@ export class Trainer {
     this.#adam = createAdamState(this.#params);
     this.#x = new Float32Array(config.batchSize * FRAME_VALUES);
     this.#y = new Float32Array(config.batchSize);
+    this.#mask = new Float32Array(config.batchSize * MASK_VALUES);
+    this.#gradients = new LocalGradients(model, [...this.#params.values()]);
   }
 
   /**
    * Starts from `weights` (or a seeded initialisation), or resumes from the checkpoint file
-   * when `resume` is set and the file exists.
+   * when `resume` is set and the file exists. `replicas` > 1 splits each batch across that
+   * many synchronous data-parallel replicas, this thread and worker threads (default:
+   * defaultReplicas for the current backend; never more than the batch size).
    */
   static async create(options: {
     config: TrainConfigInput;
@@ -76,6 +87,7 @@ export class Trainer {
     weights?: WeightSet;
     checkpointPath?: string;
     resume?: boolean;
+    replicas?: number;
   }): Promise<Trainer> {
     const config = TrainConfigSchema.parse(options.config);
     if (options.dataset.size < config.batchSize) {
@@ -94,11 +106,29 @@ export class Trainer {
       }
       if (bytes !== undefined) trainer.restore(bytes);
     }
+    const backend = tf.getBackend() as BackendName;
+    const replicas = Math.min(options.replicas ?? defaultReplicas(backend), config.batchSize);
+    if (!Number.isInteger(replicas) || replicas < 1)
+      throw new RangeError(`replicas must be a positive integer, got ${options.replicas}`);
+    if (replicas > 1) {
+      trainer.#gradients = await ReplicaGroup.start({
+        model,
+        params: [...trainer.#params.values()],
+        batchSize: config.batchSize,
+        replicas,
+        backend,
+      });
+    }
     return trainer;
   }
 
   get step(): number {
     return this.#adam.step;
+  }
+
+  /** How many data-parallel replicas compute each step's gradients. */
+  get replicas(): number {
+    return this.#gradients.replicas;
   }
 
   #batchIndices(step: number): number[] {
@@ -118,48 +148,35 @@ export class Trainer {
     return this.#order.slice(start, start + this.config.batchSize);
   }
 
-  #dropoutMask(step: number): tf.Tensor2D {
+  #fillDropoutMask(step: number): void {
     const rand = mulberry32(this.config.seed * 7_919 + step * 104_729 + 1);
-    const n = this.config.batchSize * 128;
-    const mask = new Float32Array(n);
-    for (let i = 0; i < n; i++) mask[i] = rand() < DROPOUT_P ? 0 : 1;
-    return tf.tensor2d(mask, [this.config.batchSize, 128]);
+    const mask = this.#mask;
+    for (let i = 0; i < mask.length; i++) mask[i] = rand() < DROPOUT_P ? 0 : 1;
   }
 
   /** One optimisation step on the next batch. */
   async trainStep(): Promise<StepReport> {
     const t0 = performance.now();
     const step = this.#adam.step;
-    const bs = this.config.batchSize;
     await this.#dataset.read(this.#batchIndices(step), this.#x, this.#y);
+    this.#fillDropoutMask(step);
     const lr = learningRate(
       { ...this.config.lr, totalSteps: this.config.lr.totalSteps ?? this.config.steps },
       step,
     );
-    const x = tf.tensor4d(this.#x, [bs, 1, 200, 200]);
-    const y = tf.tensor2d(this.#y, [bs, 1]);
-    const mask = this.#dropoutMask(step);
-    let updates: ReadonlyMap<string, tf.Tensor1D> = new Map();
+    const { loss, grads, runningUpdates } = await this.#gradients.compute({
+      x: this.#x,
+      y: this.#y,
+      mask: this.#mask,
+    });
     try {
-      const { value, grads } = tf.variableGrads(() => {
-        const result = this.model.forward(x, { training: true, dropoutMask: mask });
-        updates = result.runningUpdates;
-        return tf.mean(tf.squaredDifference(result.output, y)) as tf.Scalar;
-      }, [...this.#params.values()]);
-      const loss = (await value.data())[0]!;
-      value.dispose();
-      if (!Number.isFinite(loss)) {
-        tf.dispose(grads);
-        throw new Error(`training diverged at step ${step}: loss is ${loss}`);
-      }
-      const byName = new Map<string, tf.Tensor>([...this.#params].map(([n, v]) => [n, grads[v.name]!]));
-      adamStep(this.#adam, this.#params, byName, lr);
-      tf.dispose(grads);
-      this.model.applyRunningUpdates(updates);
+      if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step}: loss is ${loss}`);
+      const names = [...this.#params.keys()];
+      adamStep(this.#adam, this.#params, new Map(names.map((n, i) => [n, grads[i]!])), lr);
+      this.model.applyRunningUpdates(runningUpdates);
       return { step: this.#adam.step, loss, rmse: Math.sqrt(loss), lr, ms: performance.now() - t0 };
     } finally {
-      for (const u of updates.values()) u.dispose();
-      tf.dispose([x, y, mask]);
+      tf.dispose([...grads, ...runningUpdates.values()]);
     }
   }
 
@@ -273,7 +290,9 @@ export class Trainer {
     this.#adam.step = step;
   }
 
-  dispose(): void {
+  /** Stops the replica workers and frees every tensor; the trainer is unusable afterwards. */
+  async dispose(): Promise<void> {
+    await this.#gradients.close();
     for (const v of [...this.#adam.m.values(), ...this.#adam.v.values()]) v.dispose();
     this.model.dispose();
   }
