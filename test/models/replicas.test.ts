@@ -50,18 +50,21 @@ function relDiff(a: Float32Array, b: Float32Array, scale = maxAbs(b)): number {
   return scale === 0 ? diff : diff / scale;
 }
 
-function read(g: StepGradients): {
+/** The loss, each parameter's gradient (as float32) and the running updates of one step. */
+function read(
+  g: StepGradients,
+  params: readonly tf.Variable[],
+): {
   loss: number;
   grads: Float32Array[];
   updates: Map<string, Float32Array>;
 } {
-  const out = {
-    loss: g.loss,
-    grads: g.grads.map((t) => t.dataSync() as Float32Array),
-    updates: new Map([...g.runningUpdates].map(([k, t]) => [k, t.dataSync() as Float32Array])),
-  };
-  tf.dispose([...g.grads, ...g.runningUpdates.values()]);
-  return out;
+  let at = 0;
+  const grads = params.map((p) => Float32Array.from(g.grads.subarray(at, (at += p.size))));
+  expect(at).toBe(g.grads.length);
+  const updates = new Map([...g.runningUpdates].map(([k, t]) => [k, t.dataSync() as Float32Array]));
+  tf.dispose([...g.runningUpdates.values()]);
+  return { loss: g.loss, grads, updates };
 }
 
 describe('data-parallel replicas', () => {
@@ -77,13 +80,13 @@ describe('data-parallel replicas', () => {
   it('2 replicas give the gradients, loss and BN running statistics of 1 (fixture weights)', async () => {
     const params = model.trainableVariables();
     const batch = fixtureBatch();
-    const one = read(await new LocalGradients(model, params).compute(batch));
+    const one = read(await new LocalGradients(model, params).compute(batch), params);
     const group = await ReplicaGroup.start({ model, params, batchSize: 5, replicas: 2, backend: 'wasm' });
     let two;
     try {
-      two = read(await group.compute(batch));
+      two = read(await group.compute(batch), params);
       // A second step reuses the shared buffers and the all-reduce slots.
-      const again = read(await group.compute(batch));
+      const again = read(await group.compute(batch), params);
       expect(again.loss).toBe(two.loss);
     } finally {
       await group.close();

@@ -97,16 +97,13 @@ export function flattenInto(
   }
 }
 
-/** Tensors shaped like `params` from the flattened values starting at `offset`. */
-export function unflatten(
-  values: Float32Array | Float64Array,
-  params: readonly tf.Variable[],
-  offset = 0,
-): tf.Tensor[] {
+/** Assigns the flattened values starting at `offset` to `params`, in order. */
+export function assignFlat(params: readonly tf.Variable[], values: Float32Array, offset = 0): void {
   let at = offset;
-  return params.map((p) => {
-    const t = tf.tensor(Float32Array.from(values.subarray(at, at + p.size)), p.shape);
-    at += p.size;
-    return t;
+  tf.tidy(() => {
+    for (const p of params) {
+      p.assign(tf.tensor(values.subarray(at, at + p.size), p.shape));
+      at += p.size;
+    }
   });
 }

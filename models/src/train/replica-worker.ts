@@ -16,7 +16,7 @@ import {
   ToReplicaSchema,
   type FromReplica,
 } from './replica-protocol.ts';
-import { flattenInto, sliceGradients, valueCount } from './replica-step.ts';
+import { assignFlat, flattenInto, sliceGradients, valueCount } from './replica-step.ts';
 
 const port = parentPort;
 if (port === null) throw new Error('replica-worker.ts runs only as a worker thread');
@@ -31,18 +31,8 @@ const slice = inputViews(init.inputs, init.sliceSize);
 const allReduce = new SharedAllReduce(init.allReduce, init.rank, { timeoutMs: init.timeoutMs });
 const flat = new Float64Array(valueCount(params) + 1);
 
-function loadWeights(): void {
-  let at = 0;
-  tf.tidy(() => {
-    for (const p of params) {
-      p.assign(tf.tensor(weights.subarray(at, at + p.size), p.shape));
-      at += p.size;
-    }
-  });
-}
-
 function step(): void {
-  loadWeights();
+  assignFlat(params, weights);
   const r = sliceGradients(model, params, slice, init.batchSize, allReduce);
   try {
     flattenInto(r.grads, flat);

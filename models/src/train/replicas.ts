@@ -22,27 +22,19 @@ import {
   type ReplicaInit,
   type ToReplica,
 } from './replica-protocol.ts';
-import {
-  flattenInto,
-  sliceGradients,
-  sliceOf,
-  sliceSizes,
-  unflatten,
-  valueCount,
-  type Batch,
-} from './replica-step.ts';
+import { flattenInto, sliceGradients, sliceOf, sliceSizes, valueCount, type Batch } from './replica-step.ts';
 import { startTsWorker } from './ts-worker.ts';
 
 export interface StepGradients {
   /** The whole batch's mean squared error. */
   readonly loss: number;
-  /** The whole batch's gradient of each parameter, in the parameters' order. */
-  readonly grads: tf.Tensor[];
+  /** The whole batch's gradient of every parameter, end to end in the parameters' order. */
+  readonly grads: Float32Array | Float64Array;
   /** New BN running statistics of the whole batch. */
   readonly runningUpdates: ReadonlyMap<string, tf.Tensor1D>;
 }
 
-/** Computes one step's gradients of a whole batch; the caller disposes the tensors returned. */
+/** Computes one step's gradients of a whole batch; the caller disposes the running updates. */
 export interface GradientSource {
   readonly replicas: number;
   compute(batch: Batch): Promise<StepGradients>;
@@ -71,9 +63,16 @@ export class LocalGradients implements GradientSource {
 
   async compute(batch: Batch): Promise<StepGradients> {
     const r = sliceGradients(this.#model, this.#params, batch, batch.y.length);
-    const loss = (await r.loss.data())[0]!;
-    r.loss.dispose();
-    return { loss, grads: r.grads, runningUpdates: r.runningUpdates };
+    try {
+      const grads = new Float32Array(valueCount(this.#params));
+      flattenInto(r.grads, grads);
+      return { loss: (await r.loss.data())[0]!, grads, runningUpdates: r.runningUpdates };
+    } catch (error) {
+      tf.dispose([...r.runningUpdates.values()]);
+      throw error;
+    } finally {
+      tf.dispose([r.loss, ...r.grads]);
+    }
   }
 
   async close(): Promise<void> {}
@@ -281,7 +280,7 @@ export class ReplicaGroup implements GradientSource {
       await Promise.all(answers);
       return {
         loss: total[total.length - 1]!,
-        grads: unflatten(total, this.#params),
+        grads: total.subarray(0, total.length - 1),
         runningUpdates: updates,
       };
     } catch (error) {

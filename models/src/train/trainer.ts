@@ -15,7 +15,7 @@ import { FADNET_PARAMS } from '../weights/spec.ts';
 import { initialWeights, mulberry32, type WeightSet } from '../weights/weight-set.ts';
 import { adamStep, createAdamState, type AdamState } from './adam.ts';
 import { FRAME_VALUES, type TrainingDataset } from './dataset.ts';
-import { MASK_VALUES } from './replica-step.ts';
+import { assignFlat, flattenInto, MASK_VALUES, valueCount } from './replica-step.ts';
 import { defaultReplicas, LocalGradients, ReplicaGroup, type GradientSource } from './replicas.ts';
 import { learningRate, LrScheduleSchema } from './schedule.ts';
 
@@ -48,6 +48,8 @@ export class Trainer {
   readonly model: FadnetTfjs;
   readonly #dataset: TrainingDataset;
   readonly #params: Map<string, tf.Variable>;
+  /** The trainable weights end to end (tfjs layout), the vector Adam updates. */
+  readonly #weights: Float32Array;
   readonly #adam: AdamState;
   readonly #checkpointPath: string | undefined;
   readonly #x: Float32Array;
@@ -68,7 +70,8 @@ export class Trainer {
     this.#dataset = dataset;
     this.#checkpointPath = checkpointPath;
     this.#params = new Map(TRAINABLE.map((n) => [n, model.variable(n)]));
-    this.#adam = createAdamState(this.#params);
+    this.#weights = new Float32Array(valueCount([...this.#params.values()]));
+    this.#adam = createAdamState(this.#weights.length);
     this.#x = new Float32Array(config.batchSize * FRAME_VALUES);
     this.#y = new Float32Array(config.batchSize);
     this.#mask = new Float32Array(config.batchSize * MASK_VALUES);
@@ -171,12 +174,14 @@ export class Trainer {
     });
     try {
       if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step}: loss is ${loss}`);
-      const names = [...this.#params.keys()];
-      adamStep(this.#adam, this.#params, new Map(names.map((n, i) => [n, grads[i]!])), lr);
+      const params = [...this.#params.values()];
+      flattenInto(params, this.#weights);
+      adamStep(this.#adam, this.#weights, grads, lr);
+      assignFlat(params, this.#weights);
       this.model.applyRunningUpdates(runningUpdates);
       return { step: this.#adam.step, loss, rmse: Math.sqrt(loss), lr, ms: performance.now() - t0 };
     } finally {
-      tf.dispose([...grads, ...runningUpdates.values()]);
+      tf.dispose([...runningUpdates.values()]);
     }
   }
 
@@ -217,15 +222,29 @@ export class Trainer {
     return Math.sqrt(sum / dataset.size);
   }
 
+  /** Where each trainable parameter sits in the flat weight and moment vectors. */
+  #layout(): { name: string; shape: number[]; offset: number; size: number }[] {
+    let offset = 0;
+    return [...this.#params].map(([name, p]) => {
+      const entry = { name, shape: p.shape, offset, size: p.size };
+      offset += p.size;
+      return entry;
+    });
+  }
+
   checkpointBytes(): Uint8Array {
     const tensors: [string, { shape: number[]; data: Float32Array }][] = [];
     const weights = this.model.weights();
     for (const p of FADNET_PARAMS)
       tensors.push([p.name, { shape: [...p.shape], data: weights.get(p.name)! }]);
-    for (const [name, m] of this.#adam.m)
-      tensors.push([`adam.m.${name}`, { shape: m.shape, data: m.dataSync() as Float32Array }]);
-    for (const [name, v] of this.#adam.v)
-      tensors.push([`adam.v.${name}`, { shape: v.shape, data: v.dataSync() as Float32Array }]);
+    for (const [kind, moments] of [
+      ['m', this.#adam.m],
+      ['v', this.#adam.v],
+    ] as const) {
+      for (const { name, shape, offset, size } of this.#layout()) {
+        tensors.push([`adam.${kind}.${name}`, { shape, data: moments.slice(offset, offset + size) }]);
+      }
+    }
     return encodeSafetensors(tensors, {
       metadata: {
         format: CHECKPOINT_FORMAT,
@@ -265,16 +284,16 @@ export class Trainer {
         ([, t]) => t !== undefined,
       ),
     );
-    const moments: [tf.Variable, Float32Array][] = [];
+    const moments: [Float32Array, number, Float32Array][] = [];
     for (const [kind, table] of [
       ['m', this.#adam.m],
       ['v', this.#adam.v],
     ] as const) {
-      for (const [name, variable] of table) {
+      for (const { name, offset, size } of this.#layout()) {
         const t = decoded.tensors.get(`adam.${kind}.${name}`);
-        if (t === undefined || t.data.length !== variable.size)
+        if (t === undefined || t.data.length !== size)
           throw new CheckpointError(`checkpoint lacks adam.${kind}.${name}`);
-        moments.push([variable, t.data]);
+        moments.push([table, offset, t.data]);
       }
     }
     try {
@@ -284,16 +303,13 @@ export class Trainer {
         cause: error,
       });
     }
-    tf.tidy(() => {
-      for (const [variable, data] of moments) variable.assign(tf.tensor(data, variable.shape));
-    });
+    for (const [table, offset, data] of moments) table.set(data, offset);
     this.#adam.step = step;
   }
 
   /** Stops the replica workers and frees every tensor; the trainer is unusable afterwards. */
   async dispose(): Promise<void> {
     await this.#gradients.close();
-    for (const v of [...this.#adam.m.values(), ...this.#adam.v.values()]) v.dispose();
     this.model.dispose();
   }
 }
