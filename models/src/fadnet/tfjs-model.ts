@@ -127,21 +127,27 @@ export class FadnetTfjs {
     const x = tf.reshape(input, [n, INPUT_SIZE, INPUT_SIZE, 1]) as tf.Tensor4D;
     const c1 = this.#conv('conv1', x, 2, true);
     const x1 = tf.maxPool(c1, 3, 2, 'valid');
+    // fc_accumulation, Linear(3 -> 1) over the pair means of the three support branches, is
+    // linear and so is the pair mean: a0*f1 + a1*f2 + a2*f3 is the pair mean of
+    // a0*s1 + a1*s2 + a2*s3. Each a_k scales its support convolution's (small) weights and
+    // bias rather than its output, so one pair mean and no full-size products remain.
+    const [a0, a1, a2] = tf.unstack(tf.reshape(this.variable('fc_accumulation.weight'), [3]));
     const x2 = tf.add<tf.Tensor4D>(
       this.#conv('conv2', x1, 2),
       this.#resBlock('res_block1', x1, options, updates),
     );
-    const f1 = this.#pairMean(this.#conv('conv2_support', x1, 7));
+    const s1 = this.#conv('conv2_support', x1, 7, false, a0);
     const x3 = tf.add<tf.Tensor4D>(
       this.#conv('conv3', x2, 2),
       this.#resBlock('res_block2', x2, options, updates),
     );
-    const f2 = this.#pairMean(this.#conv('conv3_support', x2, 4));
+    const s2 = this.#conv('conv3_support', x2, 4, false, a1);
     const x4 = tf.add<tf.Tensor4D>(
       this.#conv('conv4', x3, 2),
       this.#resBlock('res_block3', x3, options, updates),
     );
-    const f3 = this.#pairMean(this.#conv('conv4_support', x3, 2));
+    const s3 = this.#conv('conv4_support', x3, 2, false, a2);
+    const f = tf.add(this.#pairMean(tf.addN([s1, s2, s3])), this.variable('fc_accumulation.bias'));
 
     // fc acts on the width axis of x4 in NCHW, so go to NCHW first.
     const nchw = tf.transpose(x4, [0, 3, 1, 2]); // N,128,7,7
@@ -154,21 +160,20 @@ export class FadnetTfjs {
       fc4 = tf.mul(fc4, scale);
     }
     fc = tf.reshape(fc4, [n, 6272]);
-
-    // fc_accumulation: Linear(3 -> 1) over [f1, f2, f3] stacked on the last axis.
-    const acc = tf.reshape(this.variable('fc_accumulation.weight'), [3]);
-    const [a0, a1, a2] = tf.unstack(acc);
-    const f = tf.add(
-      tf.addN([tf.mul(f1, a0!), tf.mul(f2, a1!), tf.mul(f3, a2!)]),
-      this.variable('fc_accumulation.bias'),
-    );
     return { features: tf.mul(fc, f) as tf.Tensor2D };
   }
 
-  /** `dataInput`: x is the network's input, so no gradient flows into it. */
-  #conv(name: string, x: tf.Tensor4D, stride: number, dataInput = false): tf.Tensor4D {
-    const w = this.variable(`${name}.weight`) as tf.Tensor4D;
-    const b = this.variable(`${name}.bias`) as tf.Tensor1D;
+  /**
+   * `dataInput`: x is the network's input, so no gradient flows into it. `scale` multiplies
+   * the output, applied to the weights and bias.
+   */
+  #conv(name: string, x: tf.Tensor4D, stride: number, dataInput = false, scale?: tf.Tensor): tf.Tensor4D {
+    let w = this.variable(`${name}.weight`) as tf.Tensor4D;
+    let b = this.variable(`${name}.bias`) as tf.Tensor1D;
+    if (scale !== undefined) {
+      w = tf.mul(w, scale);
+      b = tf.mul(b, scale);
+    }
     // On wasm one fused op with a closed-form gradient (train-ops.ts); elsewhere tfjs's own.
     if (tf.getBackend() === 'wasm') return convBias(x, w, b, stride, !dataInput);
     return tf.add(tf.conv2d(x, w, stride, 'same'), b);

@@ -125,12 +125,17 @@ export function batchNormRelu(
     const xs = xv as tf.Tensor4D;
     const { mean, variance, count } = batchMoments(xs, replicas);
     stats = { mean: tf.keep(mean), variance: tf.keep(variance), count };
-    const y = tf.relu(tf.batchNorm(xs, mean, variance, bv as tf.Tensor1D, gv as tf.Tensor1D, epsilon));
-    (save as tf.GradSaveFunc)([xs, gv as tf.Tensor, mean, variance, y]);
+    // relu(x * scale + shift) with per-channel scale and shift: two broadcast ops that run on
+    // XNNPACK, where the wasm FusedBatchNorm kernel is a scalar loop several times slower.
+    const invStd = tf.rsqrt(tf.add(variance, epsilon));
+    const scale = tf.mul(gv as tf.Tensor1D, invStd);
+    const shift = tf.sub(bv as tf.Tensor1D, tf.mul(mean, scale));
+    const y = tf.relu(tf.add(tf.mul(xs, scale), shift));
+    (save as tf.GradSaveFunc)([xs, mean, invStd, scale, y]);
     return {
       value: y,
       gradFunc: (dy, saved) => {
-        const [sx, sg, sm, sv, sy] = saved as [
+        const [sx, sm, sInvStd, sScale, sy] = saved as [
           tf.Tensor4D,
           tf.Tensor1D,
           tf.Tensor1D,
@@ -138,7 +143,7 @@ export function batchNormRelu(
           tf.Tensor4D,
         ];
         const g = tf.mul(dy, tf.step(sy)); // through the ReLU
-        const xhat = tf.batchNorm(sx, sm, sv, undefined, undefined, epsilon);
+        const xhat = tf.mul(tf.sub(sx, sm), sInvStd);
         const dbeta = tf.sum(g, [0, 1, 2]) as tf.Tensor1D;
         const dgamma = tf.sum(tf.mul(g, xhat), [0, 1, 2]) as tf.Tensor1D;
         let dbetaAll = dbeta;
@@ -150,9 +155,8 @@ export function batchNormRelu(
           dgammaAll = tf.tensor1d(Float32Array.from(sums.subarray(c)));
         }
         // dx = gamma / sqrt(var + eps) * (g - mean(g) - xhat * mean(g * xhat)), means over the whole batch
-        const scale = tf.mul(sg, tf.rsqrt(tf.add(sv, epsilon)));
         const centred = tf.add(tf.mul(xhat, tf.div(dgammaAll, count)), tf.div(dbetaAll, count));
-        const dx = tf.mul(tf.sub(g, centred), scale);
+        const dx = tf.mul(tf.sub(g, centred), sScale);
         return [dx, dgamma, dbeta];
       },
     };
