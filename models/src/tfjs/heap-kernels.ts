@@ -22,20 +22,22 @@ export interface Im2ColAttrs {
   readonly left: number;
   readonly oh: number;
   readonly ow: number;
+  /** Write the plain OH x OW grid rather than the phase grid (see im2colGrid). */
+  readonly compact: boolean;
 }
 
 /** Rows and columns of each stride phase of x, as im2colT lays it out (see there). */
-function phaseGrid(at: Im2ColAttrs): [number, number] {
+export function phaseGrid(at: Omit<Im2ColAttrs, 'compact'>): [number, number] {
   return [at.oh + Math.floor((at.kh - 1) / at.sh), at.ow + Math.floor((at.kw - 1) / at.sw)];
 }
 
 /**
- * Rows and columns of the output grid im2colT writes: the phase grid when output rows are
- * short (each patch row is then a single memcpy; the caller zero-pads dy to match), the plain
- * OH x OW grid when they are long enough to copy row by row (padding dy would cost more).
+ * Rows and columns of the output grid im2colT writes: the phase grid (each patch row is then a
+ * single memcpy; the caller zero-pads dy to match, and the GEMM does the padded columns too),
+ * or with `compact` the plain OH x OW grid, copied row by row.
  */
 export function im2colGrid(at: Im2ColAttrs): [number, number] {
-  return at.ow >= 64 ? [at.oh, at.ow] : phaseGrid(at);
+  return at.compact ? [at.oh, at.ow] : phaseGrid(at);
 }
 
 /**
@@ -56,7 +58,7 @@ function im2colT(x: TensorInfo, at: Im2ColAttrs, backend: HeapBackend): TensorIn
   const [up, vp] = phaseGrid(at);
   const p = n * up * vp;
   const tail = Math.floor((kh - 1) / sh) * vp + Math.floor((kw - 1) / sw);
-  const compact = im2colGrid(at)[1] === ow;
+  const compact = at.compact;
   const outInfo = backend.makeOutput([kh * kw * c, compact ? n * oh * ow : p], 'float32');
   const out = backend.typedArrayFromHeap(outInfo);
   const xv = backend.typedArrayFromHeap(x);
@@ -96,7 +98,10 @@ function im2colT(x: TensorInfo, at: Im2ColAttrs, backend: HeapBackend): TensorIn
         for (let bn = 0; bn < n; bn++) {
           for (let i = 0; i < oh; i++) {
             const src = ch * p + (bn * up + i) * vp + shift;
-            out.set(buf.subarray(src, src + ow), ((row * n + bn) * oh + i) * ow);
+            const dst = ((row * n + bn) * oh + i) * ow;
+            // A call to set() costs more than a short row's plain copy.
+            if (ow >= 32) out.set(buf.subarray(src, src + ow), dst);
+            else for (let k = 0; k < ow; k++) out[dst + k] = buf[src + k]!;
           }
         }
       }

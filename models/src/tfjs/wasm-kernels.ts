@@ -13,6 +13,7 @@ import type { Conv2DAttrs, GradConfig, MaxPoolAttrs, NamedAttrMap } from '@tenso
 import {
   im2colGrid,
   im2colTOp,
+  phaseGrid,
   interleaveOp,
   maxPoolGradOp,
   registerHeapKernels,
@@ -61,9 +62,15 @@ export function conv2dFilterGrad(
   return tf.tidy(() => {
     const [kh, kw, ci, co] = filterShape;
     const [n, oh, ow] = dy.shape;
-    const attrs = { kh, kw, sh: strides[0], sw: strides[1], top: pads.top, left: pads.left, oh, ow };
-    // One GEMM over all output positions: [KH*KW*Ci, P] @ [P, Co] is already HWIO. The
-    // patches live on a slightly larger grid (see im2colT); dy gets zeros on the extra cells.
+    const grid = { kh, kw, sh: strides[0], sw: strides[1], top: pads.top, left: pads.left, oh, ow };
+    // The phase grid makes im2col a few memcpys but gives the GEMM (PU*PV - OH*OW) * N extra
+    // columns; copying the plain grid row by row costs about as much per value as 15
+    // multiply-adds of the GEMM. Long rows copy cheaply either way.
+    const [pu, pv] = phaseGrid(grid);
+    const compact = ow >= 64 || co * (pu * pv - oh * ow) > 15 * oh * ow;
+    const attrs = { ...grid, compact };
+    // One GEMM over all output positions: [KH*KW*Ci, P] @ [P, Co] is already HWIO. On the
+    // phase grid dy gets zeros on the extra cells.
     const patches = im2colTOp(x, attrs);
     const [up, vp] = im2colGrid(attrs);
     const dyGrid =
