@@ -1,10 +1,11 @@
 // Layer ops with hand-written gradients for training on the WebAssembly backend. tfjs
 // differentiates a layer op by op: a batch norm becomes a dozen full-size elementwise kernels
 // and copies in the backward pass, and a convolution's bias is a separate full-size add. Here
-// each layer is one custom-gradient op whose forward uses the backend's fused kernels
-// (FusedConv2D with bias, FusedBatchNorm) and whose backward is the closed form. The math is
-// the same as the op-by-op graph; only the rounding differs. The model uses these ops on wasm
-// only, so the CPU backend keeps tfjs's own gradients as the reference.
+// each layer is one custom-gradient op whose forward uses the backend's fast kernels
+// (FusedConv2D with bias; batch norm as a broadcast scale and shift) and whose backward is the
+// closed form. The math is the same as the op-by-op graph; only the rounding differs. The
+// model uses these ops on wasm, and for batch norm synchronised across data-parallel replicas
+// on any backend; otherwise the CPU backend keeps tfjs's own gradients as the reference.
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dFilterGrad, conv2dInputGrad, padsOf } from './wasm-kernels.ts';
 
