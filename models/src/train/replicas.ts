@@ -167,11 +167,22 @@ export class ReplicaGroup implements GradientSource {
       peers,
     );
     const ready = peers.map((peer) => group.#listen(peer));
+    // Starting a worker (tsx, the wasm backend) takes seconds; one that never reports is stuck.
+    const startMs = 2 * timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ReplicaError(`a replica did not start within ${startMs} ms`, 0)),
+        startMs,
+      );
+    });
     try {
-      await Promise.all(ready);
+      await Promise.race([Promise.all(ready), stuck]);
     } catch (error) {
       await group.close();
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
     for (const peer of peers) peer.worker.unref(); // an idle group never keeps the process alive
     return group;
