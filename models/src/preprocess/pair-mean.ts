@@ -1,5 +1,6 @@
 import type { LinearGreyMap } from './colour.ts';
 import type { PairGrid, ResamplePlan } from './plan.ts';
+import { simdPairMean } from './simd/pair-mean-simd.ts';
 
 /**
  * The 2x2-mean path (see `PairGrid`) for layouts whose grey is linear in their bytes: sum the
@@ -40,6 +41,8 @@ export function pairMean(
   scale: number,
   offset: number,
   out: Float32Array,
+  /** Off only to compare the SIMD kernel with the word loops (tests). */
+  useSimd = true,
 ): void {
   const bpp = map.bytesPerPixel;
   const k = 0.25 * scale;
@@ -50,6 +53,27 @@ export function pairMean(
   const c3 = (c[3] ?? 0) * k;
   const w = plan.outWidth;
   const h = plan.outHeight;
+  // Colour frames (the camera's usual formats) go to the SIMD kernel when it applies.
+  if (
+    useSimd &&
+    grid.strideX === 2 &&
+    (bpp === 3 || bpp === 4) &&
+    simdPairMean({
+      data,
+      step,
+      bpp,
+      x0: grid.x0,
+      y0: grid.y0,
+      strideY: grid.strideY,
+      w,
+      h,
+      c: [c0, c1, c2, c3],
+      offset,
+      out,
+    })
+  ) {
+    return;
+  }
   const aligned =
     LITTLE_ENDIAN &&
     grid.strideX === 2 &&
