@@ -3,14 +3,17 @@
 // a memcpy, and reading a tensor into JavaScript (dataSync) and back costs two full copies
 // plus fresh allocations. These kernels read their inputs as views of the heap and write
 // their output straight into a tensor allocated there, so the gather/scatter steps of the
-// training gradients cost one pass over the data.
+// training gradients cost one pass over the data. Where the SIMD kernels of simd/ can run on
+// the heap, the max-pool gradient and conv1's filter gradient use them instead.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { trainSimd, type FilterGradGeometry } from './simd/train-simd.ts';
 
 /** The part of the wasm backend these kernels use (public methods of BackendWasm). */
 interface HeapBackend {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
+  disposeData(dataId: object): void;
 }
 
 export interface Im2ColAttrs {
@@ -191,6 +194,13 @@ function maxPoolGrad(
   const xv = backend.typedArrayFromHeap(x);
   const dyv = backend.typedArrayFromHeap(dy);
   const yv = backend.typedArrayFromHeap(y);
+  const inside = top === 0 && left === 0 && (oh - 1) * sh + kh <= h && (ow - 1) * sw + kw <= w;
+  const simd = inside && c % 4 === 0 && oh > 0 && ow > 0 ? trainSimd(backend) : null;
+  if (simd !== null) {
+    // Same visiting order and tie rule as the loops below: the same bits, several times faster.
+    simd.maxPoolGrad(xv, [n, h, w, c], yv, dyv, [n, oh, ow, c], { kh, kw, sh, sw }, dx);
+    return outInfo;
+  }
   dx.fill(0);
   const taps = new Int32Array(kh * kw);
   const row = w * c;
@@ -240,6 +250,48 @@ function maxPoolGrad(
   return outInfo;
 }
 
+/** Filter gradient [KH,KW,1,32] of a one-channel-in, 32-channel-out convolution (the network's conv1). */
+function filterGradC1x32(
+  x: TensorInfo,
+  dy: TensorInfo,
+  at: FilterGradGeometry,
+  backend: HeapBackend,
+): TensorInfo {
+  const simd = trainSimd(backend);
+  if (simd === null)
+    throw new Error('FadnetFilterGradC1x32 needs the SIMD kernels; check hasTrainSimd() first');
+  const xShape = x.shape as [number, number, number, number];
+  const dyShape = dy.shape as [number, number, number, number];
+  if (xShape[3] !== 1 || dyShape[3] !== 32 || xShape[0] !== dyShape[0]) {
+    throw new Error(
+      `FadnetFilterGradC1x32: x [${xShape.join(',')}] and dy [${dyShape.join(',')}] are not [N,H,W,1] and [N,OH,OW,32]`,
+    );
+  }
+  const outInfo = backend.makeOutput([at.kh, at.kw, 1, 32], 'float32');
+  const scratchInfo = backend.makeOutput([at.kh * at.kw * 32], 'float32');
+  try {
+    // Views taken after both allocations: an allocation may grow the heap and detach older ones.
+    simd.filterGradC1x32(
+      backend.typedArrayFromHeap(x),
+      xShape,
+      backend.typedArrayFromHeap(dy),
+      dyShape,
+      at,
+      backend.typedArrayFromHeap(outInfo),
+      backend.typedArrayFromHeap(scratchInfo),
+    );
+  } finally {
+    backend.disposeData(scratchInfo.dataId);
+  }
+  return outInfo;
+}
+
+/** Whether the SIMD kernels run on the current backend (the wasm backend, with SIMD). */
+export function hasTrainSimd(): boolean {
+  return tf.getBackend() === 'wasm' && trainSimd(tf.backend()) !== null;
+}
+
+const FILTER_GRAD_C1X32 = 'FadnetFilterGradC1x32';
 const IM2COL = 'FadnetIm2ColT';
 const INTERLEAVE = 'FadnetPhaseInterleave';
 const MAX_POOL_GRAD = 'FadnetMaxPoolGrad';
@@ -249,6 +301,17 @@ let registered = false;
 /** Registers the heap kernels on the wasm backend (idempotent). */
 export function registerHeapKernels(): void {
   if (registered) return;
+  tf.registerKernel({
+    kernelName: FILTER_GRAD_C1X32,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) =>
+      filterGradC1x32(
+        inputs['x']!,
+        inputs['dy']!,
+        attrs as unknown as FilterGradGeometry,
+        backend as unknown as HeapBackend,
+      ),
+  });
   tf.registerKernel({
     kernelName: IM2COL,
     backendName: 'wasm',
@@ -289,6 +352,17 @@ export function registerHeapKernels(): void {
       ),
   });
   registered = true;
+}
+
+/** See filterGradC1x32; only where hasTrainSimd(). */
+export function filterGradC1x32Op(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  geometry: FilterGradGeometry,
+): tf.Tensor4D {
+  return tf
+    .engine()
+    .runKernel(FILTER_GRAD_C1X32, { x, dy }, geometry as unknown as NamedAttrMap) as tf.Tensor4D;
 }
 
 export function im2colTOp(x: tf.Tensor4D, attrs: Im2ColAttrs): tf.Tensor2D {

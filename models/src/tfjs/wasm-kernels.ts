@@ -7,10 +7,14 @@
 //   - input gradient: a stride-1 convolution of the zero-upsampled output gradient with the
 //     filter rotated 180 degrees and its in/out channels swapped (a transposed convolution);
 //   - max-pool gradient: routed to each window's first maximum, in plain JavaScript.
+// Where the WebAssembly SIMD kernels of simd/ can run on the backend's heap, conv1's filter
+// gradient (one input channel, 32 output channels) and the max-pool gradient use them instead.
 // On every other backend the original kernels run, so the CPU backend stays the reference.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, GradConfig, MaxPoolAttrs, NamedAttrMap } from '@tensorflow/tfjs-core';
 import {
+  filterGradC1x32Op,
+  hasTrainSimd,
   im2colGrid,
   im2colTOp,
   phaseGrid,
@@ -62,6 +66,17 @@ export function conv2dFilterGrad(
   return tf.tidy(() => {
     const [kh, kw, ci, co] = filterShape;
     const [n, oh, ow] = dy.shape;
+    if (ci === 1 && co === 32 && hasTrainSimd()) {
+      // conv1: a direct SIMD kernel, where the GEMM below would repack all of dy on every call.
+      return filterGradC1x32Op(x, dy, {
+        kh,
+        kw,
+        sh: strides[0],
+        sw: strides[1],
+        top: pads.top,
+        left: pads.left,
+      });
+    }
     const grid = { kh, kw, sh: strides[0], sw: strides[1], top: pads.top, left: pads.left, oh, ow };
     // The phase grid makes im2col a few memcpys but gives the GEMM (PU*PV - OH*OW) * N extra
     // columns; copying the plain grid row by row costs about as much per value as 15

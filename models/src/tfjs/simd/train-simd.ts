@@ -1,0 +1,169 @@
+// Loader for train-kernels.wasm: WebAssembly SIMD kernels that run on the tfjs wasm backend's
+// own heap. The module imports the backend's memory, so a kernel reads its operands where tfjs
+// keeps them and writes into tensors tfjs allocated: no copies in or out (a copy of conv1's
+// 20 MB output gradient alone costs several milliseconds). The backend's memory is reached
+// through its Emscripten module (`wasm.asm.memory`), which is not public API; when it is not
+// there, or the runtime has no SIMD, `trainSimd` returns null and the JavaScript and XNNPACK
+// paths do the work.
+import { readFileSync } from 'node:fs';
+
+// Node's types declare only part of the WebAssembly namespace; these are the parts used here.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: unknown };
+  Memory: abstract new (...args: never[]) => WasmMemory;
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface Exports {
+  filterGradC1x32(
+    x: number,
+    dy: number,
+    out: number,
+    scratch: number,
+    n: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+  ): void;
+  maxPoolGrad(
+    x: number,
+    y: number,
+    dy: number,
+    dx: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+  ): void;
+}
+
+/** Geometry of a convolution's filter gradient, as im2col takes it (wasm-kernels.ts). */
+export interface FilterGradGeometry {
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly top: number;
+  readonly left: number;
+}
+
+/** Geometry of a max pool whose windows all lie inside x. */
+export interface PoolGeometry {
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+}
+
+/** The kernels bound to one backend's heap. Arguments are views of that heap. */
+export interface TrainSimd {
+  /**
+   * dW [KH,KW,1,32] of a convolution with one input channel and 32 output channels, from
+   * x [N,H,W,1] and dy [N,OH,OW,32]; `scratch` holds KH*KW*32 floats the kernel may overwrite.
+   */
+  filterGradC1x32(
+    x: Float32Array,
+    xShape: readonly [number, number, number, number],
+    dy: Float32Array,
+    dyShape: readonly [number, number, number, number],
+    g: FilterGradGeometry,
+    out: Float32Array,
+    scratch: Float32Array,
+  ): void;
+  /** dx [N,H,W,C] of a max pool without padding, C a multiple of 4 (see train-kernels.wat). */
+  maxPoolGrad(
+    x: Float32Array,
+    xShape: readonly [number, number, number, number],
+    y: Float32Array,
+    dy: Float32Array,
+    dyShape: readonly [number, number, number, number],
+    g: PoolGeometry,
+    dx: Float32Array,
+  ): void;
+}
+
+let compiled: object | null | undefined;
+
+function compile(): object | null {
+  if (compiled !== undefined) return compiled;
+  try {
+    compiled = new wasm.Module(readFileSync(new URL('./train-kernels.wasm', import.meta.url)));
+  } catch {
+    compiled = null; // no SIMD (or no bulk memory) in this runtime
+  }
+  return compiled;
+}
+
+function bind(e: Exports, memory: WasmMemory): TrainSimd {
+  const at = (v: Float32Array): number => {
+    // A view of another buffer would make the kernel read the wrong bytes: a programming error.
+    if (v.buffer !== memory.buffer)
+      throw new Error('train SIMD kernel given a view outside the backend heap');
+    return v.byteOffset;
+  };
+  return {
+    filterGradC1x32(x, [n, h, w], dy, [, oh, ow], g, out, scratch) {
+      e.filterGradC1x32(
+        at(x),
+        at(dy),
+        at(out),
+        at(scratch),
+        n,
+        h,
+        w,
+        oh,
+        ow,
+        g.kh,
+        g.kw,
+        g.sh,
+        g.sw,
+        g.top,
+        g.left,
+      );
+    },
+    maxPoolGrad(x, [n, h, w, c], y, dy, [, oh, ow], g, dx) {
+      e.maxPoolGrad(at(x), at(y), at(dy), at(dx), n, h, w, c, oh, ow, g.kh, g.kw, g.sh, g.sw);
+    },
+  };
+}
+
+const bound = new WeakMap<WasmMemory, TrainSimd>();
+
+/**
+ * The kernels on `backend`'s heap (a tfjs wasm backend), instantiated once per heap; null when
+ * they cannot run there.
+ */
+export function trainSimd(backend: unknown): TrainSimd | null {
+  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
+  if (!(memory instanceof wasm.Memory)) return null;
+  const known = bound.get(memory);
+  if (known !== undefined) return known;
+  const module = compile();
+  if (module === null) return null;
+  let exports: Exports;
+  try {
+    exports = new wasm.Instance(module, { env: { memory } }).exports as Exports;
+  } catch {
+    return null; // a heap this module cannot import (a shared one, in tfjs's threaded build)
+  }
+  const kernels = bind(exports, memory);
+  bound.set(memory, kernels);
+  return kernels;
+}

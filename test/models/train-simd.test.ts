@@ -1,0 +1,176 @@
+// The SIMD training kernels (models/src/tfjs/simd/) against references: conv1's filter gradient
+// against the CPU backend's Conv2DBackpropFilter, the max-pool gradient against the rule the
+// JavaScript kernel implements, and the committed .wasm against its source.
+import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedAttrMap } from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assembleWat, TRAIN_WASM_URL, TRAIN_WAT_URL } from '../../models/src/preprocess/simd/assemble.ts';
+import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
+import { filterGradC1x32Op, hasTrainSimd } from '../../models/src/tfjs/heap-kernels.ts';
+import { conv2dFilterGrad, maxPoolGrad, padsOf } from '../../models/src/tfjs/wasm-kernels.ts';
+
+type Shape4 = [number, number, number, number];
+
+/** Deterministic values in [-1, 1); with `levels`, rounded to that many steps (ties in max pools). */
+function seeded(size: number, seed: number, levels = 0): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const v = s / 2 ** 31 - 1;
+    out[i] = levels > 0 ? Math.round(v * levels) / levels : v;
+  }
+  return out;
+}
+
+/** max |a - b| / max |b|. */
+function relDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}
+
+beforeAll(async () => {
+  await initTfjs({ order: ['wasm'], log: () => {} });
+});
+
+afterAll(async () => {
+  await useBackend('wasm');
+});
+
+describe('SIMD filter gradient of a 1 -> 32 channel convolution', () => {
+  const cases = [
+    { n: 2, h: 200, w: 200, k: 5, stride: 2, pad: 'same' as const }, // conv1
+    { n: 3, h: 13, w: 11, k: 5, stride: 2, pad: 'same' as const },
+    { n: 2, h: 9, w: 16, k: 3, stride: 1, pad: 'same' as const },
+    { n: 2, h: 17, w: 14, k: 5, stride: 3, pad: 'same' as const },
+    { n: 2, h: 12, w: 15, k: 3, stride: 2, pad: 'valid' as const },
+    { n: 1, h: 3, w: 3, k: 5, stride: 2, pad: 'same' as const }, // taps that see only padding
+  ];
+
+  it.each(cases)('n=$n h=$h w=$w k=$k stride=$stride $pad matches the CPU kernel', async (c) => {
+    const oh = c.pad === 'same' ? Math.ceil(c.h / c.stride) : Math.ceil((c.h - c.k + 1) / c.stride);
+    const ow = c.pad === 'same' ? Math.ceil(c.w / c.stride) : Math.ceil((c.w - c.k + 1) / c.stride);
+    const xShape: Shape4 = [c.n, c.h, c.w, 1];
+    const dyShape: Shape4 = [c.n, oh, ow, 32];
+    const fShape: Shape4 = [c.k, c.k, 1, 32];
+    const xv = seeded(c.n * c.h * c.w, 11);
+    const dyv = seeded(c.n * oh * ow * 32, 12);
+
+    expect(await useBackend('cpu')).toBe(true);
+    const reference = (
+      tf
+        .engine()
+        .runKernel('Conv2DBackpropFilter', { x: tf.tensor4d(xv, xShape), dy: tf.tensor4d(dyv, dyShape) }, {
+          strides: [c.stride, c.stride],
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          dimRoundingMode: undefined,
+          filterShape: fShape,
+        } as unknown as NamedAttrMap) as tf.Tensor
+    ).dataSync() as Float32Array;
+
+    expect(await useBackend('wasm')).toBe(true);
+    expect(hasTrainSimd()).toBe(true);
+    const x = tf.tensor4d(xv, xShape);
+    const dy = tf.tensor4d(dyv, dyShape);
+    const p = padsOf(c.pad, c.h, c.w, c.k, c.k, [c.stride, c.stride]);
+    const geometry = { kh: c.k, kw: c.k, sh: c.stride, sw: c.stride, top: p.top, left: p.left };
+    const direct = filterGradC1x32Op(x, dy, geometry);
+    const viaHelper = conv2dFilterGrad(x, dy, fShape, [c.stride, c.stride], p);
+    expect(direct.shape).toEqual(fShape);
+    const simd = direct.dataSync() as Float32Array;
+    expect(relDiff(simd, reference)).toBeLessThan(1e-5);
+    // conv2dFilterGrad takes the SIMD kernel for this shape.
+    expect(viaHelper.dataSync()).toEqual(simd);
+    tf.dispose([x, dy, direct, viaHelper]);
+  });
+
+  it('rejects operands that are not one channel in and 32 out', () => {
+    const x = tf.zeros([1, 8, 8, 2]) as tf.Tensor4D;
+    const dy = tf.zeros([1, 4, 4, 32]) as tf.Tensor4D;
+    expect(() => filterGradC1x32Op(x, dy, { kh: 3, kw: 3, sh: 2, sw: 2, top: 0, left: 0 })).toThrow(
+      'FadnetFilterGradC1x32: x [1,8,8,2] and dy [1,4,4,32] are not [N,H,W,1] and [N,OH,OW,32]',
+    );
+    tf.dispose([x, dy]);
+  });
+});
+
+/**
+ * The JavaScript kernel's rule, written plainly: each output's gradient to the first element of
+ * its window equal to the pooled value, or to the window's last element when none is (a NaN),
+ * in the same order of windows and channels.
+ */
+function maxPoolGradReference(
+  x: Float32Array,
+  [n, h, w, c]: Shape4,
+  y: Float32Array,
+  dy: Float32Array,
+  [oh, ow]: [number, number],
+  k: number,
+  s: number,
+): Float32Array {
+  const dx = new Float32Array(n * h * w * c);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        for (let ch = 0; ch < c; ch++) {
+          const o = ((b * oh + i) * ow + j) * c + ch;
+          let at = -1;
+          for (let t = 0; t < k * k && at < 0; t++) {
+            const p = ((b * h + i * s + Math.floor(t / k)) * w + j * s + (t % k)) * c + ch;
+            if (x[p] === y[o] || t === k * k - 1) at = p;
+          }
+          dx[at] = dx[at]! + dy[o]!;
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+describe('SIMD max-pool gradient', () => {
+  const cases = [
+    { n: 2, h: 100, w: 100, c: 32, k: 3, stride: 2 }, // after conv1
+    { n: 2, h: 13, w: 11, c: 8, k: 3, stride: 2 },
+    { n: 1, h: 10, w: 9, c: 4, k: 2, stride: 1 },
+    { n: 2, h: 11, w: 12, c: 12, k: 3, stride: 3 },
+  ];
+
+  it.each(cases)('n=$n h=$h w=$w c=$c k=$k stride=$stride valid: the same bits as the reference', (c) => {
+    expect(hasTrainSimd()).toBe(true);
+    const xShape: Shape4 = [c.n, c.h, c.w, c.c];
+    // Few levels: many windows hold their maximum twice, so the tie rule matters.
+    const xv = seeded(c.n * c.h * c.w * c.c, 21, 8);
+    xv[5] = Number.NaN; // a window whose pooled value no element equals, or a NaN maximum
+    const x = tf.tensor4d(xv, xShape);
+    const y = tf.maxPool(x, c.k, c.stride, 'valid');
+    const dy = tf.tensor4d(seeded(y.size, 22), y.shape);
+    const dx = maxPoolGrad(dy, x, y, { filterSize: c.k, strides: c.stride, pad: 'valid' });
+    const expected = maxPoolGradReference(
+      xv,
+      xShape,
+      y.dataSync() as Float32Array,
+      dy.dataSync() as Float32Array,
+      [y.shape[1], y.shape[2]],
+      c.k,
+      c.stride,
+    );
+    expect(dx.shape).toEqual(xShape);
+    expect(Buffer.from((dx.dataSync() as Float32Array).buffer).equals(Buffer.from(expected.buffer))).toBe(
+      true,
+    );
+    tf.dispose([x, y, dy, dx]);
+  });
+});
+
+it('the committed train-kernels.wasm is train-kernels.wat assembled', async () => {
+  const committed = new Uint8Array(await readFile(TRAIN_WASM_URL));
+  expect(Buffer.from(committed).equals(Buffer.from(await assembleWat(TRAIN_WAT_URL)))).toBe(true);
+});
