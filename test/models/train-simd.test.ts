@@ -1,13 +1,21 @@
 // The SIMD training kernels (models/src/tfjs/simd/) against references: conv1's filter gradient
 // against the CPU backend's Conv2DBackpropFilter, the max-pool gradient against the rule the
-// JavaScript kernel implements, and the committed .wasm against its source.
+// JavaScript kernel implements, im2col against a plain gather and the JavaScript phase grid,
+// and the committed .wasm against its source.
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleWat, TRAIN_WASM_URL, TRAIN_WAT_URL } from '../../models/src/preprocess/simd/assemble.ts';
 import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
-import { filterGradC1x32Op, hasTrainSimd } from '../../models/src/tfjs/heap-kernels.ts';
+import {
+  filterGradC1x32Op,
+  hasSimdIm2col,
+  hasTrainSimd,
+  im2colTOp,
+  phaseGrid,
+  registerHeapKernels,
+} from '../../models/src/tfjs/heap-kernels.ts';
 import { conv2dFilterGrad, maxPoolGrad, padsOf } from '../../models/src/tfjs/wasm-kernels.ts';
 
 type Shape4 = [number, number, number, number];
@@ -168,6 +176,80 @@ describe('SIMD max-pool gradient', () => {
     );
     tf.dispose([x, y, dy, dx]);
   });
+});
+
+/** im2colT's plain grid written plainly: row (a,b,ch), column (bn,i,j), zero outside x. */
+function im2colReference(
+  x: Float32Array,
+  [n, h, w, c]: Shape4,
+  k: number,
+  s: number,
+  [top, left]: [number, number],
+  [oh, ow]: [number, number],
+): Float32Array {
+  const cols = n * oh * ow;
+  const out = new Float32Array(k * k * c * cols);
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      for (let ch = 0; ch < c; ch++) {
+        for (let bn = 0; bn < n; bn++) {
+          for (let i = 0; i < oh; i++) {
+            for (let j = 0; j < ow; j++) {
+              const r = i * s + a - top;
+              const q = j * s + b - left;
+              if (r < 0 || r >= h || q < 0 || q >= w) continue;
+              out[((a * k + b) * c + ch) * cols + (bn * oh + i) * ow + j] =
+                x[((bn * h + r) * w + q) * c + ch]!;
+            }
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+describe('SIMD im2col on the plain grid', () => {
+  const cases = [
+    { n: 2, h: 25, w: 25, c: 32, k: 3, stride: 1, pad: 'same' as const }, // the 25 x 25 layers
+    { n: 2, h: 13, w: 11, c: 8, k: 3, stride: 2, pad: 'same' as const },
+    { n: 1, h: 9, w: 16, c: 4, k: 5, stride: 1, pad: 'same' as const },
+    { n: 2, h: 17, w: 14, c: 12, k: 5, stride: 3, pad: 'same' as const },
+    { n: 2, h: 12, w: 15, c: 4, k: 3, stride: 2, pad: 'valid' as const },
+    { n: 1, h: 3, w: 2, c: 8, k: 5, stride: 2, pad: 'same' as const }, // taps that see only padding
+  ];
+
+  it.each(cases)(
+    'n=$n h=$h w=$w c=$c k=$k stride=$stride $pad: the same bits as the gather and the phase grid',
+    async (t) => {
+      expect(await useBackend('wasm')).toBe(true);
+      registerHeapKernels();
+      expect(hasSimdIm2col(t.c)).toBe(true);
+      const oh = t.pad === 'same' ? Math.ceil(t.h / t.stride) : Math.ceil((t.h - t.k + 1) / t.stride);
+      const ow = t.pad === 'same' ? Math.ceil(t.w / t.stride) : Math.ceil((t.w - t.k + 1) / t.stride);
+      const xShape: Shape4 = [t.n, t.h, t.w, t.c];
+      const xv = seeded(t.n * t.h * t.w * t.c, 21);
+      const p = padsOf(t.pad, t.h, t.w, t.k, t.k, [t.stride, t.stride]);
+      const grid = { kh: t.k, kw: t.k, sh: t.stride, sw: t.stride, top: p.top, left: p.left, oh, ow };
+      const x = tf.tensor4d(xv, xShape);
+      const plain = im2colTOp(x, { ...grid, compact: true });
+      const phased = im2colTOp(x, { ...grid, compact: false });
+      const cols = t.n * oh * ow;
+      expect(plain.shape).toEqual([t.k * t.k * t.c, cols]);
+      const got = plain.dataSync() as Float32Array;
+      expect(got).toEqual(im2colReference(xv, xShape, t.k, t.stride, [p.top, p.left], [oh, ow]));
+      // The JavaScript kernel's phase grid, cropped to OH x OW, holds the same values.
+      const [pu, pv] = phaseGrid(grid);
+      const cropped = tf.tidy(() =>
+        tf.reshape(
+          tf.slice(tf.reshape(phased, [t.k * t.k * t.c, t.n, pu, pv]), [0, 0, 0, 0], [-1, -1, oh, ow]),
+          [t.k * t.k * t.c, cols],
+        ),
+      );
+      expect(got).toEqual(cropped.dataSync());
+      tf.dispose([x, plain, phased, cropped]);
+    },
+  );
 });
 
 it('the committed train-kernels.wasm is train-kernels.wat assembled', async () => {

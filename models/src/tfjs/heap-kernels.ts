@@ -4,7 +4,8 @@
 // plus fresh allocations. These kernels read their inputs as views of the heap and write
 // their output straight into a tensor allocated there, so the gather/scatter steps of the
 // training gradients cost one pass over the data. Where the SIMD kernels of simd/ can run on
-// the heap, the max-pool gradient and conv1's filter gradient use them instead.
+// the heap, the max-pool gradient, conv1's filter gradient and im2col's plain grid use them
+// instead.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { trainSimd, type FilterGradGeometry } from './simd/train-simd.ts';
@@ -65,6 +66,12 @@ function im2colT(x: TensorInfo, at: Im2ColAttrs, backend: HeapBackend): TensorIn
   const outInfo = backend.makeOutput([kh * kw * c, compact ? n * oh * ow : p], 'float32');
   const out = backend.typedArrayFromHeap(outInfo);
   const xv = backend.typedArrayFromHeap(x);
+  const simd = compact && c % 4 === 0 ? trainSimd(backend) : null;
+  if (simd !== null) {
+    // The plain grid straight from x, four channels by four columns at a time.
+    simd.im2colT(xv, [n, h, w, c], at, [oh, ow], out);
+    return outInfo;
+  }
   const phases = new Map<number, Float32Array>();
   for (let pa = 0; pa < Math.min(sh, kh); pa++) {
     for (let pb = 0; pb < Math.min(sw, kw); pb++) {
@@ -284,6 +291,14 @@ function filterGradC1x32(
     backend.disposeData(scratchInfo.dataId);
   }
   return outInfo;
+}
+
+/**
+ * Whether im2colT writes the plain grid of an input with `c` channels with the SIMD kernel,
+ * which copies it about as fast as the phase grid's memcpys.
+ */
+export function hasSimdIm2col(c: number): boolean {
+  return c % 4 === 0 && hasTrainSimd();
 }
 
 /** Whether the SIMD kernels run on the current backend (the wasm backend, with SIMD). */

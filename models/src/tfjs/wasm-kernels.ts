@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, GradConfig, MaxPoolAttrs, NamedAttrMap } from '@tensorflow/tfjs-core';
 import {
   filterGradC1x32Op,
+  hasSimdIm2col,
   hasTrainSimd,
   im2colGrid,
   im2colTOp,
@@ -79,10 +80,11 @@ export function conv2dFilterGrad(
     }
     const grid = { kh, kw, sh: strides[0], sw: strides[1], top: pads.top, left: pads.left, oh, ow };
     // The phase grid makes im2col a few memcpys but gives the GEMM (PU*PV - OH*OW) * N extra
-    // columns; copying the plain grid row by row costs about as much per value as 15
-    // multiply-adds of the GEMM. Long rows copy cheaply either way.
+    // columns; copying the plain grid row by row in JavaScript costs about as much per value as
+    // 15 multiply-adds of the GEMM. Long rows copy cheaply either way, and the SIMD kernel
+    // writes the plain grid as fast as the memcpys write the phase grid.
     const [pu, pv] = phaseGrid(grid);
-    const compact = ow >= 64 || co * (pu * pv - oh * ow) > 15 * oh * ow;
+    const compact = hasSimdIm2col(ci) || ow >= 64 || co * (pu * pv - oh * ow) > 15 * oh * ow;
     const attrs = { ...grid, compact };
     // One GEMM over all output positions: [KH*KW*Ci, P] @ [P, Co] is already HWIO. On the
     // phase grid dy gets zeros on the extra cells.

@@ -145,6 +145,173 @@
         (br $images)))
   )
 
+  ;; Transposed im2col on the plain OH x OW grid, c a multiple of 4:
+  ;;   out[(a*kw + b)*c + ch, (bn*oh + i)*ow + j] = x[bn, i*sh + a - top, j*sw + b - left, ch]
+  ;; with x zero outside [0, h) x [0, w); out holds kh*kw*c rows of n*oh*ow floats. For each tap
+  ;; and output row, four channels of four output columns are loaded as four f32x4 (one per
+  ;; pixel), transposed in registers and stored as four runs of four columns, one per channel
+  ;; row; the x row being read (ow*sw pixels) stays in L1 while all its channels are written.
+  ;; Pure data movement: the result is bit-identical to the JavaScript kernel's.
+  (func (export "im2colT")
+    (param $x i32) (param $out i32)
+    (param $n i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $top i32) (param $left i32)
+    (local $rowBytes i32) (local $a i32) (local $b i32) (local $bn i32) (local $i i32)
+    (local $ch i32) (local $j i32) (local $tap i32) (local $dst i32) (local $c0 i32)
+    (local $j0 i32) (local $j1 i32) (local $lim i32) (local $r i32) (local $xRow i32)
+    (local $px i32) (local $pstep i32) (local $cb i32) (local $owb i32) (local $d i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $rowBytes (i32.shl (i32.mul (i32.mul (local.get $n) (local.get $oh)) (local.get $ow)) (i32.const 2)))
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $owb (i32.shl (local.get $ow) (i32.const 2)))
+    (local.set $pstep (i32.mul (local.get $sw) (local.get $cb)))
+    (local.set $a (i32.const 0))
+    (block $a_done
+      (loop $as
+        (br_if $a_done (i32.ge_u (local.get $a) (local.get $kh)))
+        (local.set $b (i32.const 0))
+        (block $b_done
+          (loop $bs
+            (br_if $b_done (i32.ge_u (local.get $b) (local.get $kw)))
+            ;; First channel row of this tap.
+            (local.set $tap (i32.add (local.get $out) (i32.mul (i32.mul
+              (i32.add (i32.mul (local.get $a) (local.get $kw)) (local.get $b)) (local.get $c))
+              (local.get $rowBytes))))
+            ;; Output columns j whose input column j*sw + c0 lies in [0, w): [j0, j1).
+            (local.set $c0 (i32.sub (local.get $b) (local.get $left)))
+            (local.set $j0 (select
+              (i32.const 0)
+              (i32.div_u (i32.add (i32.sub (i32.const 0) (local.get $c0))
+                (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
+              (i32.ge_s (local.get $c0) (i32.const 0))))
+            (local.set $lim (i32.sub (i32.sub (local.get $w) (i32.const 1)) (local.get $c0)))
+            (local.set $j1 (select
+              (i32.const 0)
+              (i32.add (i32.div_u (local.get $lim) (local.get $sw)) (i32.const 1))
+              (i32.lt_s (local.get $lim) (i32.const 0))))
+            (if (i32.gt_u (local.get $j1) (local.get $ow))
+              (then (local.set $j1 (local.get $ow))))
+            (if (i32.gt_u (local.get $j0) (local.get $j1))
+              (then (local.set $j0 (local.get $j1))))
+            (local.set $bn (i32.const 0))
+            (block $bn_done
+              (loop $bns
+                (br_if $bn_done (i32.ge_u (local.get $bn) (local.get $n)))
+                (local.set $i (i32.const 0))
+                (block $i_done
+                  (loop $is
+                    (br_if $i_done (i32.ge_u (local.get $i) (local.get $oh)))
+                    ;; Where this output row starts in each channel row.
+                    (local.set $dst (i32.add (local.get $tap) (i32.mul
+                      (i32.add (i32.mul (local.get $bn) (local.get $oh)) (local.get $i)) (local.get $owb))))
+                    (local.set $r (i32.sub (i32.add (i32.mul (local.get $i) (local.get $sh))
+                      (local.get $a)) (local.get $top)))
+                    (if (i32.and (i32.ge_s (local.get $r) (i32.const 0))
+                                 (i32.lt_s (local.get $r) (local.get $h)))
+                      (then
+                        (local.set $xRow (i32.add (local.get $x) (i32.mul
+                          (i32.mul (i32.add (i32.mul (local.get $bn) (local.get $h)) (local.get $r))
+                            (local.get $w)) (local.get $cb))))
+                        (local.set $ch (i32.const 0))
+                        (block $ch_done
+                          (loop $chs
+                            (br_if $ch_done (i32.ge_u (local.get $ch) (local.get $c)))
+                            (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $ch) (local.get $rowBytes))))
+                            ;; Columns in the padding: zeros in the four channel rows.
+                            (if (i32.gt_u (local.get $j0) (i32.const 0))
+                              (then
+                                (memory.fill (local.get $d) (i32.const 0) (i32.shl (local.get $j0) (i32.const 2)))
+                                (memory.fill (i32.add (local.get $d) (local.get $rowBytes))
+                                  (i32.const 0) (i32.shl (local.get $j0) (i32.const 2)))
+                                (memory.fill (i32.add (local.get $d) (i32.shl (local.get $rowBytes) (i32.const 1)))
+                                  (i32.const 0) (i32.shl (local.get $j0) (i32.const 2)))
+                                (memory.fill (i32.add (local.get $d) (i32.mul (local.get $rowBytes) (i32.const 3)))
+                                  (i32.const 0) (i32.shl (local.get $j0) (i32.const 2)))))
+                            (if (i32.lt_u (local.get $j1) (local.get $ow))
+                              (then
+                                (local.set $lim (i32.shl (i32.sub (local.get $ow) (local.get $j1)) (i32.const 2)))
+                                (local.set $px (i32.add (local.get $d) (i32.shl (local.get $j1) (i32.const 2))))
+                                (memory.fill (local.get $px) (i32.const 0) (local.get $lim))
+                                (memory.fill (i32.add (local.get $px) (local.get $rowBytes))
+                                  (i32.const 0) (local.get $lim))
+                                (memory.fill (i32.add (local.get $px) (i32.shl (local.get $rowBytes) (i32.const 1)))
+                                  (i32.const 0) (local.get $lim))
+                                (memory.fill (i32.add (local.get $px) (i32.mul (local.get $rowBytes) (i32.const 3)))
+                                  (i32.const 0) (local.get $lim))))
+                            ;; x of the first valid column, channels ch..ch+3.
+                            (local.set $px (i32.add (local.get $xRow) (i32.add
+                              (i32.mul (i32.add (i32.mul (local.get $j0) (local.get $sw)) (local.get $c0))
+                                (local.get $cb))
+                              (i32.shl (local.get $ch) (i32.const 2)))))
+                            (local.set $d (i32.add (local.get $d) (i32.shl (local.get $j0) (i32.const 2))))
+                            (local.set $j (local.get $j0))
+                            (block $quad_done
+                              (loop $quads
+                                (br_if $quad_done (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $j1)))
+                                (local.set $r0 (v128.load (local.get $px)))
+                                (local.set $r1 (v128.load (i32.add (local.get $px) (local.get $pstep))))
+                                (local.set $r2 (v128.load (i32.add (local.get $px) (i32.shl (local.get $pstep) (i32.const 1)))))
+                                (local.set $r3 (v128.load (i32.add (local.get $px) (i32.mul (local.get $pstep) (i32.const 3)))))
+                                ;; 4x4 transpose: t0 = (r0.0 r1.0 r0.1 r1.1), t1 = (r0.2 r1.2 r0.3 r1.3), ...
+                                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
+                                  (local.get $r0) (local.get $r1)))
+                                (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31
+                                  (local.get $r0) (local.get $r1)))
+                                (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23
+                                  (local.get $r2) (local.get $r3)))
+                                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31
+                                  (local.get $r2) (local.get $r3)))
+                                (v128.store (local.get $d)
+                                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                                (v128.store (i32.add (local.get $d) (local.get $rowBytes))
+                                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                                (v128.store (i32.add (local.get $d) (i32.shl (local.get $rowBytes) (i32.const 1)))
+                                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                                (v128.store (i32.add (local.get $d) (i32.mul (local.get $rowBytes) (i32.const 3)))
+                                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                                (local.set $px (i32.add (local.get $px) (i32.shl (local.get $pstep) (i32.const 2))))
+                                (local.set $d (i32.add (local.get $d) (i32.const 16)))
+                                (local.set $j (i32.add (local.get $j) (i32.const 4)))
+                                (br $quads)))
+                            ;; The last columns one at a time.
+                            (block $tail_done
+                              (loop $tail
+                                (br_if $tail_done (i32.ge_u (local.get $j) (local.get $j1)))
+                                (local.set $r0 (v128.load (local.get $px)))
+                                (f32.store (local.get $d) (f32x4.extract_lane 0 (local.get $r0)))
+                                (f32.store (i32.add (local.get $d) (local.get $rowBytes))
+                                  (f32x4.extract_lane 1 (local.get $r0)))
+                                (f32.store (i32.add (local.get $d) (i32.shl (local.get $rowBytes) (i32.const 1)))
+                                  (f32x4.extract_lane 2 (local.get $r0)))
+                                (f32.store (i32.add (local.get $d) (i32.mul (local.get $rowBytes) (i32.const 3)))
+                                  (f32x4.extract_lane 3 (local.get $r0)))
+                                (local.set $px (i32.add (local.get $px) (local.get $pstep)))
+                                (local.set $d (i32.add (local.get $d) (i32.const 4)))
+                                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                                (br $tail)))
+                            (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
+                            (br $chs))))
+                      (else
+                        ;; A row in the padding: zeros in every channel row.
+                        (local.set $ch (i32.const 0))
+                        (block $z_done
+                          (loop $zs
+                            (br_if $z_done (i32.ge_u (local.get $ch) (local.get $c)))
+                            (memory.fill (i32.add (local.get $dst) (i32.mul (local.get $ch) (local.get $rowBytes)))
+                              (i32.const 0) (local.get $owb))
+                            (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+                            (br $zs)))))
+                    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                    (br $is)))
+                (local.set $bn (i32.add (local.get $bn) (i32.const 1)))
+                (br $bns)))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $bs)))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (br $as)))
+  )
+
   ;; Max-pool gradient for windows that lie wholly inside x (no padding), c a multiple of 4:
   ;; each output's gradient goes to the first maximum of its window in row-major order, and to
   ;; the window's last element when none equals y (a NaN), as the JavaScript kernel does. Windows

@@ -36,6 +36,22 @@ interface Exports {
     top: number,
     left: number,
   ): void;
+  im2colT(
+    x: number,
+    out: number,
+    n: number,
+    h: number,
+    w: number,
+    c: number,
+    oh: number,
+    ow: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    top: number,
+    left: number,
+  ): void;
   maxPoolGrad(
     x: number,
     y: number,
@@ -87,6 +103,17 @@ export interface TrainSimd {
     out: Float32Array,
     scratch: Float32Array,
   ): void;
+  /**
+   * Transposed im2col on the plain OH x OW grid: x [N,H,W,C], C a multiple of 4, into out
+   * [KH*KW*C, N*OH*OW] (see im2colT in heap-kernels.ts and train-kernels.wat).
+   */
+  im2colT(
+    x: Float32Array,
+    xShape: readonly [number, number, number, number],
+    g: FilterGradGeometry,
+    outGrid: readonly [number, number],
+    out: Float32Array,
+  ): void;
   /** dx [N,H,W,C] of a max pool without padding, C a multiple of 4 (see train-kernels.wat). */
   maxPoolGrad(
     x: Float32Array,
@@ -137,6 +164,9 @@ function bind(e: Exports, memory: WasmMemory): TrainSimd {
         g.top,
         g.left,
       );
+    },
+    im2colT(x, [n, h, w, c], g, [oh, ow], out) {
+      e.im2colT(at(x), at(out), n, h, w, c, oh, ow, g.kh, g.kw, g.sh, g.sw, g.top, g.left);
     },
     maxPoolGrad(x, [n, h, w, c], y, dy, [, oh, ow], g, dx) {
       e.maxPoolGrad(at(x), at(y), at(dy), at(dx), n, h, w, c, oh, ow, g.kh, g.kw, g.sh, g.sw);
