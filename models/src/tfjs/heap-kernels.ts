@@ -17,13 +17,7 @@ interface HeapBackend {
   disposeData(dataId: object): void;
 }
 
-export interface Im2ColAttrs {
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly top: number;
-  readonly left: number;
+export interface Im2ColAttrs extends FilterGradGeometry {
   readonly oh: number;
   readonly ow: number;
   /** Write the plain OH x OW grid rather than the phase grid (see im2colGrid). */

@@ -1,18 +1,7 @@
 // Loader for pair-mean.wasm: the 2x2-mean grey path for 3- and 4-byte pixels on WebAssembly
 // SIMD (about 4x faster than the JavaScript word loops, which stay the reference and the
 // fallback). The module is tiny and compiled synchronously once, at first use.
-import { readFileSync } from 'node:fs';
-
-// Node's types declare only part of the WebAssembly namespace; these are the parts used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { compileWasm, wasm, type WasmMemory } from '../../wasm-module.ts';
 
 interface Exports {
   readonly memory: WasmMemory;
@@ -51,12 +40,13 @@ let instance: Exports | null | undefined;
 
 function load(): Exports | null {
   if (instance !== undefined) return instance;
+  const module = compileWasm(new URL('./pair-mean.wasm', import.meta.url));
   try {
-    const bytes = readFileSync(new URL('./pair-mean.wasm', import.meta.url));
-    instance = new wasm.Instance(new wasm.Module(bytes), {}).exports as Exports;
+    instance = module === null ? null : (new wasm.Instance(module, {}).exports as Exports);
   } catch {
-    instance = null; // no SIMD in this runtime: the JavaScript path does the work
+    instance = null;
   }
+  // null: no SIMD in this runtime, and the JavaScript path does the work
   return instance;
 }
 

@@ -5,18 +5,7 @@
 // through its Emscripten module (`wasm.asm.memory`), which is not public API; when it is not
 // there, or the runtime has no SIMD, `trainSimd` returns null and the JavaScript and XNNPACK
 // paths do the work.
-import { readFileSync } from 'node:fs';
-
-// Node's types declare only part of the WebAssembly namespace; these are the parts used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { readonly exports: unknown };
-  Memory: abstract new (...args: never[]) => WasmMemory;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+import { compileWasm, wasm, type WasmMemory } from '../../wasm-module.ts';
 
 interface Exports {
   filterGradC1x32(
@@ -70,22 +59,18 @@ interface Exports {
   ): void;
 }
 
-/** Geometry of a convolution's filter gradient, as im2col takes it (wasm-kernels.ts). */
-export interface FilterGradGeometry {
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly top: number;
-  readonly left: number;
-}
-
 /** Geometry of a max pool whose windows all lie inside x. */
 export interface PoolGeometry {
   readonly kh: number;
   readonly kw: number;
   readonly sh: number;
   readonly sw: number;
+}
+
+/** Geometry of a convolution's filter gradient, as im2col takes it (wasm-kernels.ts). */
+export interface FilterGradGeometry extends PoolGeometry {
+  readonly top: number;
+  readonly left: number;
 }
 
 /** The kernels bound to one backend's heap. Arguments are views of that heap. */
@@ -129,12 +114,8 @@ export interface TrainSimd {
 let compiled: object | null | undefined;
 
 function compile(): object | null {
-  if (compiled !== undefined) return compiled;
-  try {
-    compiled = new wasm.Module(readFileSync(new URL('./train-kernels.wasm', import.meta.url)));
-  } catch {
-    compiled = null; // no SIMD (or no bulk memory) in this runtime
-  }
+  // null: no SIMD (or no bulk memory) in this runtime
+  compiled ??= compileWasm(new URL('./train-kernels.wasm', import.meta.url));
   return compiled;
 }
 
