@@ -4,6 +4,7 @@
 import { parseOverrides } from '../nodes/runtime/params.ts';
 import { parameterSources, parseRosArgs, remapped } from '../nodes/runtime/ros-args.ts';
 import { createTransport } from '../nodes/runtime/select.ts';
+import { terminationSignal } from '../nodes/runtime/signals.ts';
 import { benchCommand } from './bench.ts';
 import { BRIDGE_NODE_NAME } from './params.ts';
 import { BridgeNode } from './node.ts';
@@ -42,10 +43,7 @@ export async function bridgeCommand(args: string[]): Promise<number> {
       { name: '-p overrides', values: parseOverrides(overrides, BRIDGE_NODE_NAME) },
     ],
   });
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await terminationSignal();
   await node.shutdown(`${signal}: e-stopped the motor controller and closed the port`);
   await transport.shutdown();
   return 0;
@@ -65,10 +63,7 @@ export async function bridgeNodeCommand(argv: string[]): Promise<number> {
       ? remapped(transport.createNode(name), ros.remaps)
       : transport.createNode(name);
   const node = new BridgeNode({ node: handle, parameters });
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await terminationSignal();
   await node.shutdown(`${signal}: e-stopped the motor controller and closed the port`);
   await transport.shutdown();
   return 0;

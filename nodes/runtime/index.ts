@@ -13,5 +13,7 @@ export type { ParamDecl, ParamDecls, ParamType, ParamValues } from './params.ts'
 export { DiagnosticLevel, MESSAGE_TYPE_NAMES, timeFromMs, timeToMs, zeroTwist } from './messages.ts';
 export type * from './messages.ts';
 export { createTransport } from './select.ts';
+export { terminationSignal } from './signals.ts';
+export type { TerminationSignal } from './signals.ts';
 export { parameterSources, parseRosArgs, remapped, RosArgsError } from './ros-args.ts';
 export type { ParameterSource, RosArgs } from './ros-args.ts';

@@ -14,6 +14,7 @@ import {
   ParameterError,
   remapped,
   resolveParameters,
+  terminationSignal,
   type Transport,
 } from '../runtime/index.ts';
 import { STEERING_NODE_NAME, STEERING_PARAMS } from './params.ts';
@@ -115,10 +116,7 @@ export async function steeringNodeCommand(argv: string[]): Promise<number> {
         })
       : undefined;
   if (live !== undefined) console.error(`live view: connect Foxglove to ${live.url}`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await terminationSignal();
   await live?.close();
   await running.stop();
   await transport.shutdown();
