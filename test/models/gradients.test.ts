@@ -12,6 +12,7 @@ import {
   padsOf,
 } from '../../models/src/tfjs/wasm-kernels.ts';
 import { weightsFromSafetensors } from '../../models/src/weights/weight-set.ts';
+import { maxAbs, relDiff } from '../helpers/compare.ts';
 import { loadFixture } from '../helpers/fixture.ts';
 
 /** Deterministic values in [-1, 1) so both backends see the same data. */
@@ -23,18 +24,6 @@ function seeded(size: number, seed: number): Float32Array {
     out[i] = s / 2 ** 31 - 1;
   }
   return out;
-}
-
-function maxAbs(a: Float32Array): number {
-  return a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-}
-
-/** max |a - b| / scale, the scale defaulting to max |b|: agreement relative to the reference. */
-function relDiff(a: Float32Array, b: Float32Array, scale = maxAbs(b)): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-  return scale === 0 ? diff : diff / scale;
 }
 
 async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {

@@ -13,6 +13,7 @@ import {
   type StepGradients,
 } from '../../models/src/train/replicas.ts';
 import { weightsFromSafetensors } from '../../models/src/weights/weight-set.ts';
+import { maxAbs, relDiff } from '../helpers/compare.ts';
 import { loadFixture } from '../helpers/fixture.ts';
 
 const fx = loadFixture();
@@ -36,18 +37,6 @@ function fixtureBatch(): { x: Float32Array; y: Float32Array; mask: Float32Array 
   const y = new Float32Array([0.25, -0.5, 0.75, 0.1, -0.3]);
   const mask = new Float32Array(n * MASK_VALUES).map((_, i) => ((i * 7 + 3) % 5 < 3 ? 1 : 0));
   return { x, y, mask };
-}
-
-function maxAbs(a: Float32Array): number {
-  return a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-}
-
-/** max |a - b| over max |b| (or over `scale`). */
-function relDiff(a: Float32Array, b: Float32Array, scale = maxAbs(b)): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-  return scale === 0 ? diff : diff / scale;
 }
 
 /** The loss, each parameter's gradient (as float32) and the running updates of one step. */
