@@ -10,6 +10,7 @@ import { mulberry32 } from '../../models/src/weights/weight-set.ts';
 import { DEFAULT_RANDOMISATION } from '../render/effects.ts';
 import { Simulator } from '../simulator.ts';
 import { backOnCentreline } from './recover.ts';
+import { Rng } from '../rng.ts';
 import type { World } from '../world/schema.ts';
 import { appearanceVariant } from '../world/variants.ts';
 
@@ -54,7 +55,7 @@ export class SimDataset implements TrainingDataset {
     const episode = o.randomiseAppearance?.episodeSamples ?? Number.POSITIVE_INFINITY;
     if (!(episode >= 1)) throw new RangeError(`episodeSamples must be at least 1, got ${episode}`);
     o.worlds.forEach((world, w) => {
-      const looks = mulberry32(o.seed * 8_191 + w);
+      const looks = new Rng(o.seed * 8_191 + w);
       const rand = mulberry32(o.seed * 31 + w);
       let sim = Simulator.create({ world, seed: o.seed + w, randomisation: DEFAULT_RANDOMISATION });
       const rate = sim.vehicle.maxAngularRate;

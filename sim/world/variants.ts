@@ -5,12 +5,10 @@
 // them, or an unrelated grout line, when the floor changes. Drawing the look of each episode
 // from the renderer's whole vocabulary teaches the cue that transfers: the lane's geometry.
 // Layout is never changed, so the expert's labels stay exactly right.
+import type { Rng } from '../rng.ts';
 import type { Rgb, Texture, World } from './schema.ts';
 
-type Rand = () => number;
-
-const pick = <T>(rand: Rand, items: readonly T[]): T => items[Math.floor(rand() * items.length)]!;
-const between = (rand: Rand, lo: number, hi: number): number => lo + (hi - lo) * rand();
+const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng.next() * items.length)]!;
 
 /** BT.601 luma, as the model's preprocessing sees a colour. */
 export function luma([r, g, b]: Rgb): number {
@@ -18,10 +16,10 @@ export function luma([r, g, b]: Rgb): number {
 }
 
 /** A colour of the given luma range with a random hue and saturation. */
-function colour(rand: Rand, lumaLo = 20, lumaHi = 235, maxSaturation = 1): Rgb {
-  const target = between(rand, lumaLo, lumaHi);
-  const sat = rand() * maxSaturation;
-  const hue: Rgb = [rand(), rand(), rand()];
+function colour(rand: Rng, lumaLo = 20, lumaHi = 235, maxSaturation = 1): Rgb {
+  const target = rand.uniform(lumaLo, lumaHi);
+  const sat = rand.next() * maxSaturation;
+  const hue: Rgb = [rand.next(), rand.next(), rand.next()];
   const mean = luma([hue[0] * 255, hue[1] * 255, hue[2] * 255]) / 255 || 0.5;
   const c = hue.map((h) => {
     const tinted = 1 + sat * (h / mean - 1); // 1 = grey, away from 1 = the hue
@@ -31,7 +29,7 @@ function colour(rand: Rand, lumaLo = 20, lumaHi = 235, maxSaturation = 1): Rgb {
 }
 
 /** A colour that differs from `from` by at least `contrast` grey levels (or the best of a few). */
-function contrasting(rand: Rand, from: number, contrast: number): Rgb {
+function contrasting(rand: Rng, from: number, contrast: number): Rgb {
   let best = colour(rand);
   for (let i = 0; i < 12 && Math.abs(luma(best) - from) < contrast; i++) {
     const c = colour(rand);
@@ -54,9 +52,7 @@ export function textureLuma(t: Texture): number {
     case 'plain':
     case 'noise':
     case 'asphalt':
-      return luma(t.colour);
     case 'tiles':
-      return luma(t.colour);
     case 'bricks':
       return luma(t.colour);
     case 'checker':
@@ -66,61 +62,61 @@ export function textureLuma(t: Texture): number {
   }
 }
 
-function floorTexture(rand: Rand): Texture {
+function floorTexture(rand: Rng): Texture {
   const base = colour(rand, 35, 215, 0.5);
   switch (pick(rand, ['noise', 'asphalt', 'wood', 'tiles', 'checker', 'plain'] as const)) {
     case 'noise':
       return {
         kind: 'noise',
         colour: base,
-        amplitude: between(rand, 0.05, 0.45),
-        scale: between(rand, 0.05, 1),
+        amplitude: rand.uniform(0.05, 0.45),
+        scale: rand.uniform(0.05, 1),
       };
     case 'asphalt':
       return {
         kind: 'asphalt',
         colour: shade(base, 0.6),
-        grain: between(rand, 0.1, 0.4),
-        speckle: rand() * 0.06,
+        grain: rand.uniform(0.1, 0.4),
+        speckle: rand.next() * 0.06,
       };
     case 'wood':
       return {
         kind: 'wood',
-        plankWidth: between(rand, 0.08, 0.25),
-        plankLength: between(rand, 0.6, 2.4),
-        colours: [base, shade(base, between(rand, 0.75, 0.95))],
+        plankWidth: rand.uniform(0.08, 0.25),
+        plankLength: rand.uniform(0.6, 2.4),
+        colours: [base, shade(base, rand.uniform(0.75, 0.95))],
       };
     case 'tiles':
       return {
         kind: 'tiles',
-        size: between(rand, 0.15, 0.6),
+        size: rand.uniform(0.15, 0.6),
         colour: base,
-        grout: shade(base, between(rand, 0.5, 0.85)),
-        groutWidth: between(rand, 0.005, 0.02),
+        grout: shade(base, rand.uniform(0.5, 0.85)),
+        groutWidth: rand.uniform(0.005, 0.02),
       };
     case 'checker':
       return {
         kind: 'checker',
-        size: between(rand, 0.2, 0.8),
-        colours: [base, shade(base, between(rand, 0.7, 0.95))],
+        size: rand.uniform(0.2, 0.8),
+        colours: [base, shade(base, rand.uniform(0.7, 0.95))],
       };
     case 'plain':
       return { kind: 'plain', colour: base };
   }
 }
 
-function surfaceTexture(rand: Rand): Texture {
+function surfaceTexture(rand: Rng): Texture {
   const a = colour(rand, 30, 235);
   switch (pick(rand, ['plain', 'stripes', 'bricks', 'noise', 'checker'] as const)) {
     case 'plain':
       return { kind: 'plain', colour: a };
     case 'stripes':
-      return { kind: 'stripes', width: between(rand, 0.05, 0.5), colours: [a, colour(rand, 30, 235)] };
+      return { kind: 'stripes', width: rand.uniform(0.05, 0.5), colours: [a, colour(rand, 30, 235)] };
     case 'bricks':
       return {
         kind: 'bricks',
-        brickWidth: between(rand, 0.15, 0.45),
-        brickHeight: between(rand, 0.06, 0.22),
+        brickWidth: rand.uniform(0.15, 0.45),
+        brickHeight: rand.uniform(0.06, 0.22),
         colour: a,
         mortar: colour(rand, 60, 220, 0.2),
       };
@@ -128,11 +124,11 @@ function surfaceTexture(rand: Rand): Texture {
       return {
         kind: 'noise',
         colour: a,
-        amplitude: between(rand, 0.1, 0.5),
-        scale: between(rand, 0.05, 0.5),
+        amplitude: rand.uniform(0.1, 0.5),
+        scale: rand.uniform(0.05, 0.5),
       };
     case 'checker':
-      return { kind: 'checker', size: between(rand, 0.05, 0.2), colours: [a, colour(rand, 30, 235)] };
+      return { kind: 'checker', size: rand.uniform(0.05, 0.2), colours: [a, colour(rand, 30, 235)] };
   }
 }
 
@@ -141,17 +137,17 @@ function surfaceTexture(rand: Rand): Texture {
  * Deterministic for the random source. The edges or the centre line (or both) are always
  * marked, at least 35 grey levels away from the floor, as a real track's tape would be.
  */
-export function appearanceVariant(world: World, rand: Rand): World {
+export function appearanceVariant(world: World, rand: Rng): World {
   const floor = floorTexture(rand);
-  const lane = rand() < 0.25 ? floorTexture(rand) : undefined;
+  const lane = rand.next() < 0.25 ? floorTexture(rand) : undefined;
   const ground = textureLuma(lane ?? floor);
   const layout = pick(rand, ['edges', 'edges', 'both', 'both', 'centre'] as const);
   const line = (style: 'solid' | 'dashed'): World['markings']['centre'] => ({
     style,
     colour: contrasting(rand, ground, 35),
-    width: between(rand, 0.03, 0.08),
-    dash: between(rand, 0.15, 0.6),
-    gap: between(rand, 0.15, 0.6),
+    width: rand.uniform(0.03, 0.08),
+    dash: rand.uniform(0.15, 0.6),
+    gap: rand.uniform(0.15, 0.6),
   });
   const none = (): World['markings']['centre'] => ({
     style: 'none',
@@ -167,14 +163,14 @@ export function appearanceVariant(world: World, rand: Rand): World {
     walls: { ...world.walls, texture: surfaceTexture(rand) },
     markings: {
       edges: layout === 'centre' ? none() : line('solid'),
-      centre: layout === 'edges' ? none() : line(rand() < 0.7 ? 'dashed' : 'solid'),
+      centre: layout === 'edges' ? none() : line(rand.next() < 0.7 ? 'dashed' : 'solid'),
     },
     lighting: {
-      ambient: between(rand, 0.4, 0.8),
+      ambient: rand.uniform(0.4, 0.8),
       sun: {
-        azimuthDeg: between(rand, -180, 180),
-        elevationDeg: between(rand, 25, 85),
-        intensity: between(rand, 0.2, 0.65),
+        azimuthDeg: rand.uniform(-180, 180),
+        elevationDeg: rand.uniform(25, 85),
+        intensity: rand.uniform(0.2, 0.65),
       },
       sky: [colour(rand, 80, 240, 0.4), colour(rand, 80, 240, 0.4)],
     },

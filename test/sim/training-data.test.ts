@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FADNET_INPUT_SPEC } from '../../models/src/input-spec.ts';
 import { FRAME_VALUES } from '../../models/src/train/dataset.ts';
-import { mulberry32 } from '../../models/src/weights/weight-set.ts';
 import { SimDataset } from '../../sim/loop/dataset.ts';
+import { Rng } from '../../sim/rng.ts';
 import { Simulator } from '../../sim/simulator.ts';
 import { loadWorld } from '../../sim/world/load.ts';
 import { appearanceVariant, luma, textureLuma } from '../../sim/world/variants.ts';
@@ -11,7 +11,7 @@ describe('appearance variants', () => {
   const world = loadWorld('warehouse-kidney');
 
   it('change the look and keep the layout', () => {
-    const rand = mulberry32(3);
+    const rand = new Rng(3);
     for (let i = 0; i < 20; i++) {
       const v = appearanceVariant(world, rand);
       expect(v.track).toEqual(world.track);
@@ -30,15 +30,15 @@ describe('appearance variants', () => {
   });
 
   it('are deterministic for the random source, and differ from draw to draw', () => {
-    const a = appearanceVariant(world, mulberry32(9));
-    const b = appearanceVariant(world, mulberry32(9));
+    const a = appearanceVariant(world, new Rng(9));
+    const b = appearanceVariant(world, new Rng(9));
     expect(a).toEqual(b);
-    const r = mulberry32(9);
+    const r = new Rng(9);
     expect(appearanceVariant(world, r)).not.toEqual(appearanceVariant(world, r));
   });
 
   it('build and render like any world', () => {
-    const rand = mulberry32(4);
+    const rand = new Rng(4);
     for (let i = 0; i < 4; i++) {
       const sim = Simulator.create({ world: appearanceVariant(world, rand), seed: i });
       const frame = sim.render();
