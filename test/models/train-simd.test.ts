@@ -2,11 +2,9 @@
 // against the CPU backend's Conv2DBackpropFilter, the max-pool gradient against the rule the
 // JavaScript kernel implements, im2col against a plain gather and the JavaScript phase grid,
 // and the committed .wasm against its source.
-import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assembleWat, TRAIN_WASM_URL, TRAIN_WAT_URL } from '../../models/src/preprocess/simd/assemble.ts';
 import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
 import {
   filterGradC1x32Op,
@@ -250,9 +248,4 @@ describe('SIMD im2col on the plain grid', () => {
       tf.dispose([x, plain, phased, cropped]);
     },
   );
-});
-
-it('the committed train-kernels.wasm is train-kernels.wat assembled', async () => {
-  const committed = new Uint8Array(await readFile(TRAIN_WASM_URL));
-  expect(Buffer.from(committed).equals(Buffer.from(await assembleWat(TRAIN_WAT_URL)))).toBe(true);
 });

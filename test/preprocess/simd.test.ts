@@ -1,13 +1,11 @@
-// The SIMD kernel for 3- and 4-byte pixels against the JavaScript word loops it replaces, and
-// the committed .wasm against its source.
-import { readFile } from 'node:fs/promises';
+// The SIMD kernel for 3- and 4-byte pixels against the JavaScript word loops it replaces, (the
+// committed binaries against their sources: test/wasm-modules.test.ts).
 import { describe, expect, it } from 'vitest';
 import { FADNET_INPUT_SPEC } from '../../models/src/input-spec.ts';
 import type { PixelLayout } from '../../models/src/preprocess/frame.ts';
 import { greyMap } from '../../models/src/preprocess/colour.ts';
 import { pairMean } from '../../models/src/preprocess/pair-mean.ts';
 import { buildPlan } from '../../models/src/preprocess/plan.ts';
-import { assemblePairMean, WASM_URL } from '../../models/src/preprocess/simd/assemble.ts';
 import { makeFrame, misaligned } from './frames.ts';
 
 const spec = FADNET_INPUT_SPEC;
@@ -69,10 +67,5 @@ describe('SIMD 2x2-mean kernel', () => {
     const img = makeFrame('rgb8', 640, 480, { seed: 3 });
     const { simd, js } = both('rgb8', img, [320, 240], [198, 150]);
     expect(simd).toEqual(js);
-  });
-
-  it('the committed pair-mean.wasm is pair-mean.wat assembled', async () => {
-    const committed = new Uint8Array(await readFile(WASM_URL));
-    expect(Buffer.from(committed).equals(Buffer.from(await assemblePairMean()))).toBe(true);
   });
 });

@@ -1,20 +1,21 @@
 // Assembles every WebAssembly text module of the project into the .wasm beside it
-// (`npm run build:wasm`). The binaries are committed so the runtime needs no assembler; the tests
-// (test/preprocess/simd.test.ts, test/models/train-simd.test.ts) check they are up to date.
+// (`npm run build:wasm`). The binaries are committed so the runtime needs no assembler;
+// test/wasm-modules.test.ts checks they are up to date.
+import { readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
-export const WAT_URL = new URL('./pair-mean.wat', import.meta.url);
-export const WASM_URL = new URL('./pair-mean.wasm', import.meta.url);
-export const TRAIN_WAT_URL = new URL('../../tfjs/simd/train-kernels.wat', import.meta.url);
-export const TRAIN_WASM_URL = new URL('../../tfjs/simd/train-kernels.wasm', import.meta.url);
+/** Folders that hold WebAssembly text modules; every .wat in them is one module. */
+const WAT_DIRS = [new URL('./', import.meta.url), new URL('../../tfjs/simd/', import.meta.url)];
 
-/** Source and binary of each module. */
-export const WASM_MODULES: readonly { readonly wat: URL; readonly wasm: URL }[] = [
-  { wat: WAT_URL, wasm: WASM_URL },
-  { wat: TRAIN_WAT_URL, wasm: TRAIN_WASM_URL },
-];
+/** Source and binary of each module: every .wat of WAT_DIRS, with the .wasm beside it. */
+export const WASM_MODULES: readonly { readonly wat: URL; readonly wasm: URL }[] = WAT_DIRS.flatMap((dir) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.wat'))
+    .sort()
+    .map((f) => ({ wat: new URL(f, dir), wasm: new URL(f.replace(/\.wat$/, '.wasm'), dir) })),
+);
 
 /** A module's bytes, assembled from its text with SIMD and bulk memory enabled. */
 export async function assembleWat(wat: URL): Promise<Uint8Array> {
@@ -27,10 +28,6 @@ export async function assembleWat(wat: URL): Promise<Uint8Array> {
   } finally {
     module.destroy();
   }
-}
-
-export async function assemblePairMean(): Promise<Uint8Array> {
-  return assembleWat(WAT_URL);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
