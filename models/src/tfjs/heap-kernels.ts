@@ -143,10 +143,33 @@ function interleave(
   const out = backend.typedArrayFromHeap(outInfo);
   const covered = placements.reduce((s, pl) => s + (pl.qMaxH - pl.qMinH + 1) * (pl.qMaxW - pl.qMinW + 1), 0);
   if (covered < h * w) out.fill(0);
+  const simd = c % 4 === 0 ? trainSimd(backend) : null;
   placements.forEach((pl, k) => {
     const ph = phases[k]!;
     const [, uh, uw] = ph.shape as [number, number, number, number];
     const pv = backend.typedArrayFromHeap(ph);
+    if (simd !== null) {
+      const firstRow = pl.qMinH * sh + pl.rh - top;
+      const firstCol = pl.qMinW * sw + pl.rw - left;
+      simd.placePhase(
+        pv,
+        ((pl.qMinH - pl.q0h) * uw + pl.qMinW - pl.q0w) * c,
+        out,
+        (firstRow * w + firstCol) * c,
+        {
+          images: n,
+          rows: pl.qMaxH - pl.qMinH + 1,
+          cols: pl.qMaxW - pl.qMinW + 1,
+          c,
+          srcImage: uh * uw * c,
+          srcRow: uw * c,
+          dstImage: h * w * c,
+          dstRow: sh * w * c,
+          dstPixel: sw * c,
+        },
+      );
+      return;
+    }
     for (let bn = 0; bn < n; bn++) {
       for (let qh = pl.qMinH; qh <= pl.qMaxH; qh++) {
         const i = qh * sh + pl.rh - top;

@@ -415,4 +415,51 @@
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $images)))
   )
+  ;; Places one stride phase of a strided convolution's input gradient into dx (the interleave
+  ;; of heap-kernels.ts): for each image b < n, row r < rows and pixel j < cols, the c floats
+  ;; (cb bytes, a multiple of 16) at src + b*srcImg + r*srcRow + j*cb go to
+  ;; dst + b*dstImg + r*dstRow + j*dstPix. Offsets and strides are in bytes. With stride 2
+  ;; consecutive pixels of a phase are two pixels apart in dx, so a row is no single memcpy;
+  ;; per-pixel copies in JavaScript cost several times this.
+  (func (export "placePhase")
+    (param $src i32) (param $dst i32) (param $n i32) (param $rows i32) (param $cols i32)
+    (param $cb i32) (param $srcImg i32) (param $srcRow i32) (param $dstImg i32)
+    (param $dstRow i32) (param $dstPix i32)
+    (local $b i32) (local $r i32) (local $j i32) (local $off i32)
+    (local $s i32) (local $d i32) (local $sr i32) (local $dr i32)
+    (local.set $b (i32.const 0))
+    (block $images_done
+      (loop $images
+        (br_if $images_done (i32.ge_u (local.get $b) (local.get $n)))
+        (local.set $sr (i32.add (local.get $src) (i32.mul (local.get $b) (local.get $srcImg))))
+        (local.set $dr (i32.add (local.get $dst) (i32.mul (local.get $b) (local.get $dstImg))))
+        (local.set $r (i32.const 0))
+        (block $rows_done
+          (loop $rowloop
+            (br_if $rows_done (i32.ge_u (local.get $r) (local.get $rows)))
+            (local.set $s (local.get $sr))
+            (local.set $d (local.get $dr))
+            (local.set $j (i32.const 0))
+            (block $cols_done
+              (loop $colloop
+                (br_if $cols_done (i32.ge_u (local.get $j) (local.get $cols)))
+                (local.set $off (i32.const 0))
+                (block $ch_done
+                  (loop $chs
+                    (br_if $ch_done (i32.ge_u (local.get $off) (local.get $cb)))
+                    (v128.store (i32.add (local.get $d) (local.get $off))
+                      (v128.load (i32.add (local.get $s) (local.get $off))))
+                    (local.set $off (i32.add (local.get $off) (i32.const 16)))
+                    (br $chs)))
+                (local.set $s (i32.add (local.get $s) (local.get $cb)))
+                (local.set $d (i32.add (local.get $d) (local.get $dstPix)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $colloop)))
+            (local.set $sr (i32.add (local.get $sr) (local.get $srcRow)))
+            (local.set $dr (i32.add (local.get $dr) (local.get $dstRow)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $rowloop)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $images)))
+  )
 )

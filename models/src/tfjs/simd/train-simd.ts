@@ -57,6 +57,33 @@ interface Exports {
     sh: number,
     sw: number,
   ): void;
+  placePhase(
+    src: number,
+    dst: number,
+    n: number,
+    rows: number,
+    cols: number,
+    cb: number,
+    srcImg: number,
+    srcRow: number,
+    dstImg: number,
+    dstRow: number,
+    dstPix: number,
+  ): void;
+}
+
+/** Where a block of whole pixels goes: counts, and float strides between images, rows and pixels. */
+export interface PixelBlockCopy {
+  readonly images: number;
+  readonly rows: number;
+  readonly cols: number;
+  /** Floats per pixel, a multiple of 4; pixels are contiguous in the source. */
+  readonly c: number;
+  readonly srcImage: number;
+  readonly srcRow: number;
+  readonly dstImage: number;
+  readonly dstRow: number;
+  readonly dstPixel: number;
 }
 
 /** Geometry of a max pool whose windows all lie inside x. */
@@ -109,6 +136,11 @@ export interface TrainSimd {
     g: PoolGeometry,
     dx: Float32Array,
   ): void;
+  /**
+   * Copies a block of pixels from `src` (starting at float `srcAt`) to `dst` (at `dstAt`), pixel
+   * by pixel with the strides of `copy`: one stride phase into a strided input gradient.
+   */
+  placePhase(src: Float32Array, srcAt: number, dst: Float32Array, dstAt: number, copy: PixelBlockCopy): void;
 }
 
 let compiled: object | null | undefined;
@@ -151,6 +183,22 @@ function bind(e: Exports, memory: WasmMemory): TrainSimd {
     },
     maxPoolGrad(x, [n, h, w, c], y, dy, [, oh, ow], g, dx) {
       e.maxPoolGrad(at(x), at(y), at(dy), at(dx), n, h, w, c, oh, ow, g.kh, g.kw, g.sh, g.sw);
+    },
+    placePhase(src, srcAt, dst, dstAt, k) {
+      if (k.c % 4 !== 0) throw new Error(`placePhase needs whole f32x4 pixels, got ${k.c} floats`);
+      e.placePhase(
+        at(src) + 4 * srcAt,
+        at(dst) + 4 * dstAt,
+        k.images,
+        k.rows,
+        k.cols,
+        4 * k.c,
+        4 * k.srcImage,
+        4 * k.srcRow,
+        4 * k.dstImage,
+        4 * k.dstRow,
+        4 * k.dstPixel,
+      );
     },
   };
 }
