@@ -6,6 +6,7 @@ import { WeightError } from '../errors.ts';
 import { FADNET_PARAMS, type ParamSpec } from '../weights/spec.ts';
 import { validateWeights, type TensorLike, type WeightSet } from '../weights/weight-set.ts';
 import { batchNormRelu, convBias, type ReplicaSum } from '../tfjs/train-ops.ts';
+import { meanLastAxis } from '../tfjs/mean-last.ts';
 
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
@@ -105,7 +106,7 @@ export class FadnetTfjs {
   forward(x: tf.Tensor, options: ForwardOptions): ForwardResult {
     const runningUpdates = new Map<string, tf.Tensor1D>();
     const { features } = this.#trunk(x, options, runningUpdates);
-    return { output: tf.mean(features, 1, true) as tf.Tensor2D, runningUpdates };
+    return { output: meanLastAxis<tf.Tensor2D>(features, true), runningUpdates };
   }
 
   /** Makes the running-stat updates of a training forward pass current. */
@@ -245,6 +246,6 @@ export class FadnetTfjs {
   #pairMean(x: tf.Tensor4D): tf.Tensor2D {
     const n = x.shape[0];
     const nchw = tf.transpose(x, [0, 3, 1, 2]);
-    return tf.mean(tf.reshape(nchw, [n, 6272, 2]), 2) as tf.Tensor2D;
+    return meanLastAxis<tf.Tensor2D>(tf.reshape(nchw, [n, 6272, 2]));
   }
 }
