@@ -12,8 +12,22 @@
 // R x 1 window, which XNNPACK streams through in one pass (over ten times faster than the
 // transpose-and-sum; a GEMM with a ones vector is no better, it repacks x as weights).
 // Every other reduction goes to the original kernel.
+//
+// FusedConv2D of a one-channel input (the network's conv1): XNNPACK runs it at about half its
+// usual rate, since one input channel leaves its GEMM a depth of only kh*kw; a direct SIMD
+// kernel (simd/conv-c1.wat) computes it in place on the heap instead. Other convolutions,
+// activations other than linear, dilation and every runtime where the kernel cannot run go to
+// the original kernel.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util } from '@tensorflow/tfjs-core';
+import type {
+  FusedConv2DAttrs,
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { convC1 } from './simd/conv-c1.ts';
 
 interface WasmBackendLike {
   incRef(dataId: object): void;
@@ -69,9 +83,90 @@ const shareIdentity: KernelFunc = (args) => {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
 
+/** FusedConv2D with the one-channel SIMD kernel where it applies, else `original`. */
+function fusedConvC1(original: KernelFunc): KernelFunc {
+  return (args) => {
+    // Absent optional inputs arrive as undefined or null depending on the caller.
+    const inputs = args.inputs as Record<string, TensorInfo | null | undefined>;
+    const { x, filter, preluActivationWeights } = inputs;
+    const bias = inputs['bias'] ?? undefined;
+    const a = args.attrs as unknown as FusedConv2DAttrs;
+    if (
+      x === undefined ||
+      x === null ||
+      filter === undefined ||
+      filter === null ||
+      x.dtype !== 'float32' ||
+      filter.dtype !== 'float32' ||
+      x.shape.length !== 4 ||
+      filter.shape.length !== 4 ||
+      x.shape[3] !== 1 ||
+      filter.shape[2] !== 1 ||
+      filter.shape[3]! % 4 !== 0 ||
+      a.dataFormat !== 'NHWC' ||
+      a.activation !== 'linear' ||
+      (preluActivationWeights !== undefined && preluActivationWeights !== null) ||
+      (bias !== undefined &&
+        (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== filter.shape[3]))
+    ) {
+      return original(args);
+    }
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filter.shape as [number, number, number, number],
+      a.strides,
+      a.dilations,
+      a.pad,
+      a.dimRoundingMode,
+    );
+    const simd = convC1(args.backend);
+    if (
+      simd === null ||
+      info.dilationHeight !== 1 ||
+      info.dilationWidth !== 1 ||
+      info.outChannels === 0 ||
+      info.outShape.some((d) => d <= 0)
+    ) {
+      return original(args);
+    }
+    const backend = args.backend as unknown as WasmBackendLike;
+    const out = backend.makeOutput(info.outShape, 'float32');
+    // A convolution without bias adds zeros: one kernel for both cases, at the cost of co floats.
+    const zeros = bias === undefined ? backend.makeOutput([info.outChannels], 'float32') : undefined;
+    try {
+      // Views taken after every allocation: an allocation may grow the heap and detach older ones.
+      const biasView = backend.typedArrayFromHeap(zeros ?? bias!);
+      if (zeros !== undefined) biasView.fill(0);
+      simd.conv(
+        backend.typedArrayFromHeap(x),
+        x.shape as [number, number, number, number],
+        backend.typedArrayFromHeap(filter),
+        info.outChannels,
+        biasView,
+        {
+          kh: info.filterHeight,
+          kw: info.filterWidth,
+          sh: info.strideHeight,
+          sw: info.strideWidth,
+          top: info.padInfo.top,
+          left: info.padInfo.left,
+        },
+        [info.outHeight, info.outWidth],
+        backend.typedArrayFromHeap(out),
+      );
+    } catch (e) {
+      backend.disposeData(out.dataId);
+      throw e;
+    } finally {
+      if (zeros !== undefined) backend.disposeData(zeros.dataId);
+    }
+    return out;
+  };
+}
+
 let registered = false;
 
-/** Installs the Identity, Sum and Mean replacements on the wasm backend (idempotent). */
+/** Installs the Identity, Sum, Mean and FusedConv2D replacements on the wasm backend (idempotent). */
 export function registerWasmOverrides(): void {
   if (registered) return;
   const identity = tf.getKernel('Identity', 'wasm');
@@ -97,5 +192,10 @@ export function registerWasmOverrides(): void {
   };
   replace('Sum', true);
   replace('Mean', false);
+  const fusedConv = tf.getKernel('FusedConv2D', 'wasm');
+  if (fusedConv === undefined) throw new Error('wasm backend has no FusedConv2D kernel; import it first');
+  tf.unregisterKernel('FusedConv2D', 'wasm');
+  // The original's setupFunc stays: the fallback calls into the backend through it.
+  tf.registerKernel({ ...fusedConv, kernelFunc: fusedConvC1(fusedConv.kernelFunc) });
   registered = true;
 }
