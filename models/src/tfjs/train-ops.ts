@@ -7,6 +7,14 @@
 // model uses these ops on wasm, and for batch norm synchronised across data-parallel replicas
 // on any backend; otherwise the CPU backend keeps tfjs's own gradients as the reference.
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  channelSumsOp,
+  gradSumsOp,
+  hasBatchNormSimd,
+  inputGradOp,
+  scaleShiftReluOp,
+  squaredDeviationsOp,
+} from './batch-norm-kernels.ts';
 import { conv2dFilterGrad, conv2dInputGrad, padsOf } from './wasm-kernels.ts';
 
 type GradFn = (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[];
@@ -104,6 +112,88 @@ function batchMoments(
   return { mean, variance, count };
 }
 
+/** Per-channel sums all-reduced across replicas when there are any, else as they are. */
+function allSum(values: ArrayLike<number>, replicas: ReplicaSum | undefined): ArrayLike<number> {
+  return replicas === undefined ? values : replicas.sum(values);
+}
+
+/**
+ * batchNormRelu on the WebAssembly SIMD kernels (batch-norm-kernels.ts): the forward in three
+ * passes over x and the backward in two, where the op-by-op graph makes about fifteen. The math
+ * and the all-reduce points are those of the tfjs-op path below; the per-channel vectors
+ * between the passes (C values) are computed in JavaScript in float64 from the sums read back.
+ */
+function batchNormReluSimd(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  replicas: ReplicaSum | undefined,
+): { y: tf.Tensor4D; stats: BatchStats } {
+  const c = x.shape[3];
+  const local = x.shape[0] * x.shape[1] * x.shape[2];
+  let stats: BatchStats | undefined;
+  const op = custom((xv, gv, bv, save) => {
+    const xs = xv as tf.Tensor4D;
+    // The count rides along with the sums: replicas may hold slices of different sizes.
+    const sums = allSum(concat(channelSumsOp(xs).dataSync(), [local]), replicas);
+    const count = sums[c]!;
+    const meanValues = Float32Array.from({ length: c }, (_, ch) => sums[ch]! / count);
+    const mean = tf.tensor1d(meanValues);
+    // Two passes (the squared deviations from the all-reduced mean), so no cancellation of
+    // E[x^2] - E[x]^2.
+    const squares = allSum(squaredDeviationsOp(xs, mean).dataSync(), replicas);
+    const varValues = Float32Array.from({ length: c }, (_, ch) => squares[ch]! / count);
+    const variance = tf.tensor1d(varValues);
+    stats = { mean: tf.keep(mean), variance: tf.keep(variance), count };
+    const g = (gv as tf.Tensor1D).dataSync();
+    const b = (bv as tf.Tensor1D).dataSync();
+    // coef = [mean | invStd | scale], saved for the backward pass; scaleShift = [scale | shift].
+    const coef = new Float32Array(3 * c);
+    const scaleShift = new Float32Array(2 * c);
+    for (let ch = 0; ch < c; ch++) {
+      const invStd = 1 / Math.sqrt(varValues[ch]! + epsilon);
+      const scale = Math.fround(g[ch]! * invStd);
+      coef[ch] = meanValues[ch]!;
+      coef[c + ch] = invStd;
+      coef[2 * c + ch] = scale;
+      scaleShift[ch] = scale;
+      scaleShift[c + ch] = b[ch]! - meanValues[ch]! * scale;
+    }
+    const coefT = tf.tensor1d(coef);
+    const y = scaleShiftReluOp(xs, tf.tensor1d(scaleShift));
+    (save as tf.GradSaveFunc)([xs, y, coefT]);
+    return {
+      value: y,
+      gradFunc: (dy, saved) => {
+        const [sx, sy, sCoef] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
+        const fwd = sCoef.dataSync();
+        // [sum g | sum g * (x - mean)], g = dy through the ReLU; gamma's sum is g * xhat.
+        const raw = gradSumsOp(sx, sy, dy as tf.Tensor4D, sCoef).dataSync();
+        const dbeta = raw.slice(0, c);
+        const dgamma = Float32Array.from({ length: c }, (_, ch) => raw[c + ch]! * fwd[c + ch]!);
+        const all = allSum(concat(dbeta, dgamma), replicas);
+        // dx = (g - xhat * a - b) * scale with a = mean(g * xhat), b = mean(g) over the whole
+        // batch; with xhat = (x - mean) * invStd that is g * p - (x - mean) * q - k
+        // per channel (dxCoef = [mean | p | q | k]).
+        const dxCoef = new Float32Array(4 * c);
+        for (let ch = 0; ch < c; ch++) {
+          const scale = fwd[2 * c + ch]!;
+          dxCoef[ch] = fwd[ch]!;
+          dxCoef[c + ch] = scale;
+          dxCoef[2 * c + ch] = (fwd[c + ch]! * Math.fround(all[c + ch]!) * scale) / count;
+          dxCoef[3 * c + ch] = (Math.fround(all[ch]!) * scale) / count;
+        }
+        const dx = inputGradOp(sx, sy, dy as tf.Tensor4D, tf.tensor1d(dxCoef));
+        return [dx, tf.tensor1d(dgamma), tf.tensor1d(dbeta)];
+      },
+    };
+  });
+  const y = op(x, gamma, beta) as tf.Tensor4D;
+  if (stats === undefined) throw new Error('batchNormRelu: forward pass did not run');
+  return { y, stats };
+}
+
 /**
  * Training-mode batch norm followed by ReLU over the N,H,W axes of x (NHWC):
  * relu((x - mean) / sqrt(var + eps) * gamma + beta) with the batch's own mean and biased
@@ -121,6 +211,7 @@ export function batchNormRelu(
   epsilon: number,
   replicas?: ReplicaSum,
 ): { y: tf.Tensor4D; stats: BatchStats } {
+  if (hasBatchNormSimd(x.shape[3])) return batchNormReluSimd(x, gamma, beta, epsilon, replicas);
   let stats: BatchStats | undefined;
   const op = custom((xv, gv, bv, save) => {
     const xs = xv as tf.Tensor4D;
