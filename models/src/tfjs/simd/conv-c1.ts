@@ -1,6 +1,7 @@
 // Loader for conv-c1.wasm: the forward convolution of a one-channel input (the network's conv1)
 // with WebAssembly SIMD, on the tfjs wasm backend's heap (see heap-module.ts and conv-c1.wat).
 import { heapModule } from './heap-module.ts';
+import type { FilterGradGeometry } from './train-simd.ts';
 
 interface Exports {
   convC1(
@@ -24,14 +25,7 @@ interface Exports {
 }
 
 /** Window, strides and the padding before the first row and column, as conv-c1.wat takes them. */
-export interface ConvC1Geometry {
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly top: number;
-  readonly left: number;
-}
+export type ConvC1Geometry = FilterGradGeometry;
 
 /** The kernel bound to one backend's heap. Arguments are views of that heap. */
 export interface ConvC1 {

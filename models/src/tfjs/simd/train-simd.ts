@@ -1,11 +1,9 @@
 // Loader for train-kernels.wasm: WebAssembly SIMD kernels that run on the tfjs wasm backend's
-// own heap. The module imports the backend's memory, so a kernel reads its operands where tfjs
-// keeps them and writes into tensors tfjs allocated: no copies in or out (a copy of conv1's
-// 20 MB output gradient alone costs several milliseconds). The backend's memory is reached
-// through its Emscripten module (`wasm.asm.memory`), which is not public API; when it is not
-// there, or the runtime has no SIMD, `trainSimd` returns null and the JavaScript and XNNPACK
-// paths do the work.
-import { compileWasm, wasm, type WasmMemory } from '../../wasm-module.ts';
+// own heap (see heap-module.ts), so a kernel reads its operands where tfjs keeps them and
+// writes into tensors tfjs allocated: no copies in or out (a copy of conv1's 20 MB output
+// gradient alone costs several milliseconds). When they cannot run, `trainSimd` returns null
+// and the JavaScript and XNNPACK paths do the work.
+import { heapModule } from './heap-module.ts';
 
 interface Exports {
   filterGradC1x32(
@@ -143,22 +141,13 @@ export interface TrainSimd {
   placePhase(src: Float32Array, srcAt: number, dst: Float32Array, dstAt: number, copy: PixelBlockCopy): void;
 }
 
-let compiled: object | null | undefined;
-
-function compile(): object | null {
-  // null: no SIMD (or no bulk memory) in this runtime
-  compiled ??= compileWasm(new URL('./train-kernels.wasm', import.meta.url));
-  return compiled;
-}
-
-function bind(e: Exports, memory: WasmMemory): TrainSimd {
-  const at = (v: Float32Array): number => {
-    // A view of another buffer would make the kernel read the wrong bytes: a programming error.
-    if (v.buffer !== memory.buffer)
-      throw new Error('train SIMD kernel given a view outside the backend heap');
-    return v.byteOffset;
-  };
-  return {
+/**
+ * The kernels on `backend`'s heap (a tfjs wasm backend), instantiated once per heap; null when
+ * they cannot run there.
+ */
+export const trainSimd = heapModule<Exports, TrainSimd>(
+  new URL('./train-kernels.wasm', import.meta.url),
+  (e, at) => ({
     filterGradC1x32(x, [n, h, w], dy, [, oh, ow], g, out, scratch) {
       e.filterGradC1x32(
         at(x),
@@ -200,29 +189,5 @@ function bind(e: Exports, memory: WasmMemory): TrainSimd {
         4 * k.dstPixel,
       );
     },
-  };
-}
-
-const bound = new WeakMap<WasmMemory, TrainSimd>();
-
-/**
- * The kernels on `backend`'s heap (a tfjs wasm backend), instantiated once per heap; null when
- * they cannot run there.
- */
-export function trainSimd(backend: unknown): TrainSimd | null {
-  const memory = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm?.asm?.memory;
-  if (!(memory instanceof wasm.Memory)) return null;
-  const known = bound.get(memory);
-  if (known !== undefined) return known;
-  const module = compile();
-  if (module === null) return null;
-  let exports: Exports;
-  try {
-    exports = new wasm.Instance(module, { env: { memory } }).exports as Exports;
-  } catch {
-    return null; // a heap this module cannot import (a shared one, in tfjs's threaded build)
-  }
-  const kernels = bind(exports, memory);
-  bound.set(memory, kernels);
-  return kernels;
-}
+  }),
+);
