@@ -24,6 +24,7 @@ import {
   registerHeapKernels,
   type PhasePlacement,
 } from './heap-kernels.ts';
+import { maxPoolGradFromTaps, registerPoolKernels } from './pool-kernels.ts';
 import { registerWasmOverrides } from './wasm-overrides.ts';
 
 export type Pads = { top: number; bottom: number; left: number; right: number };
@@ -285,7 +286,7 @@ function maxPoolGradConfig(): GradConfig {
       const dy = dyIn as tf.Tensor4D;
       const [x, y] = saved as [tf.Tensor4D, tf.Tensor4D];
       const a = attrs as unknown as MaxPoolAttrs;
-      if (onWasm()) return { x: () => maxPoolGrad(dy, x, y, a) };
+      if (onWasm()) return { x: () => maxPoolGradFromTaps(dy, x, y, a) ?? maxPoolGrad(dy, x, y, a) };
       return {
         x: () =>
           tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
@@ -306,6 +307,7 @@ export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registerHeapKernels();
   registerWasmOverrides();
+  registerPoolKernels();
   // registerGradient warns when it replaces a gradient; this replacement is deliberate.
   const warn = console.warn;
   console.warn = () => {};
