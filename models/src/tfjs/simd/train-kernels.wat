@@ -12,10 +12,168 @@
   ;;   out[ky, kx, 0, o] = sum over b, y, xo of x[b, y*sh + ky - top, xo*sw + kx - left] * dy[b, y, xo, o]
   ;; with x zero outside [0, h) x [0, w). out holds kh*kw*32 floats; scratch as many more.
   ;;
-  ;; Row by row of dy: one row (ow x 32 floats) stays in L1 while all kh*kw taps sweep it, each
-  ;; tap holding its 32 sums in eight f32x4 locals. The sums are kept in three levels (one dy row
-  ;; in registers, one image in scratch, the batch in out), which keeps float32 rounding near
-  ;; that of a pairwise sum; one long running sum over 160k positions would not be.
+  ;; A GEMM of kh*kw taps by 32 channels over all positions. Row by row of dy: one row (ow x 32
+  ;; floats) stays in L1 while the taps of each input row sweep it in blocks of three
+  ;; neighbouring taps while they fit, then two, then one (3 + 2 for kw = 5), by 8 channels
+  ;; ($blk3, $blk2): each position loads its two dy vectors once for all the block's taps, and
+  ;; the taps' x values are splats at constant offsets from one pointer. One tap by 32 channels,
+  ;; as this kernel was first written, loads 9 vectors per 16 arithmetic instructions and ran at
+  ;; about 9 GMAC/s on the loads; three taps load 5 per 12 and run at about 20, near the forward
+  ;; kernel's rate.
+  ;; Five taps by 8 channels would load fewer still but ran slower: V8 issues all of a position's
+  ;; splats before the arithmetic, and 10 sums, 2 dy vectors, 5 splats and a product do not fit
+  ;; the 15 vector registers it allocates on x64, so sums spill; four taps and a lone fifth were
+  ;; slower than three and two.
+  ;; Positions where a tap of a block falls in the padding (a column at each end for conv1) go
+  ;; through $tap1, one tap by 32 channels, as do single taps left over.
+  ;;
+  ;; The sums are kept in three levels (one dy row in registers, one image in scratch, the batch
+  ;; in out), which keeps float32 rounding near that of a pairwise sum; one long running sum
+  ;; over 160k positions would not be.
+  (func $tap1
+    (param $px i32) (param $pd i32) (param $pend i32) (param $xstep i32) (param $acc i32)
+    (local $s v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    ;; One tap over dy pixels [pd, pend) (128 bytes each), x from px in steps of xstep bytes;
+    ;; the 32 sums are added to the tap's 32 floats at acc. Nothing when the range is empty.
+    (if (i32.ge_u (local.get $pd) (local.get $pend)) (then (return)))
+    (loop $cols
+      (local.set $s (v128.load32_splat (local.get $px)))
+      (local.set $a0 (f32x4.add (local.get $a0)
+        (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $pd)))))
+      (local.set $a1 (f32x4.add (local.get $a1)
+        (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $pd)))))
+      (local.set $a2 (f32x4.add (local.get $a2)
+        (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $pd)))))
+      (local.set $a3 (f32x4.add (local.get $a3)
+        (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $pd)))))
+      (local.set $a4 (f32x4.add (local.get $a4)
+        (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $pd)))))
+      (local.set $a5 (f32x4.add (local.get $a5)
+        (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $pd)))))
+      (local.set $a6 (f32x4.add (local.get $a6)
+        (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $pd)))))
+      (local.set $a7 (f32x4.add (local.get $a7)
+        (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $pd)))))
+      (local.set $px (i32.add (local.get $px) (local.get $xstep)))
+      (local.set $pd (i32.add (local.get $pd) (i32.const 128)))
+      (br_if $cols (i32.lt_u (local.get $pd) (local.get $pend))))
+    (v128.store offset=0 (local.get $acc)
+      (f32x4.add (v128.load offset=0 (local.get $acc)) (local.get $a0)))
+    (v128.store offset=16 (local.get $acc)
+      (f32x4.add (v128.load offset=16 (local.get $acc)) (local.get $a1)))
+    (v128.store offset=32 (local.get $acc)
+      (f32x4.add (v128.load offset=32 (local.get $acc)) (local.get $a2)))
+    (v128.store offset=48 (local.get $acc)
+      (f32x4.add (v128.load offset=48 (local.get $acc)) (local.get $a3)))
+    (v128.store offset=64 (local.get $acc)
+      (f32x4.add (v128.load offset=64 (local.get $acc)) (local.get $a4)))
+    (v128.store offset=80 (local.get $acc)
+      (f32x4.add (v128.load offset=80 (local.get $acc)) (local.get $a5)))
+    (v128.store offset=96 (local.get $acc)
+      (f32x4.add (v128.load offset=96 (local.get $acc)) (local.get $a6)))
+    (v128.store offset=112 (local.get $acc)
+      (f32x4.add (v128.load offset=112 (local.get $acc)) (local.get $a7)))
+  )
+
+  ;; Three neighbouring taps over dy pixels [pd0, pend0), x of the first tap from px0 (the
+  ;; others 4 and 8 bytes on) in steps of xstep bytes; the sums are added to the taps' floats at
+  ;; acc, acc + 128 and acc + 256. Eight channels (byte offset g) at a time; the range is not empty.
+  (func $blk3 (param $px0 i32) (param $pd0 i32) (param $pend0 i32) (param $xstep i32) (param $acc i32)
+    (local $g i32) (local $px i32) (local $pd i32) (local $pend i32) (local $at i32)
+    (local $s v128) (local $d0 v128) (local $d1 v128)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (local $a20 v128) (local $a21 v128)
+    (loop $groups
+      (local.set $px (local.get $px0))
+      (local.set $pd (i32.add (local.get $pd0) (local.get $g)))
+      (local.set $pend (i32.add (local.get $pend0) (local.get $g)))
+      (local.set $a00 (v128.const i32x4 0 0 0 0))
+      (local.set $a01 (v128.const i32x4 0 0 0 0))
+      (local.set $a10 (v128.const i32x4 0 0 0 0))
+      (local.set $a11 (v128.const i32x4 0 0 0 0))
+      (local.set $a20 (v128.const i32x4 0 0 0 0))
+      (local.set $a21 (v128.const i32x4 0 0 0 0))
+      (loop $cols
+        (local.set $d0 (v128.load offset=0 (local.get $pd)))
+        (local.set $d1 (v128.load offset=16 (local.get $pd)))
+        (local.set $s (v128.load32_splat offset=0 (local.get $px)))
+        (local.set $a00 (f32x4.add (local.get $a00)
+          (f32x4.mul (local.get $s) (local.get $d0))))
+        (local.set $a01 (f32x4.add (local.get $a01)
+          (f32x4.mul (local.get $s) (local.get $d1))))
+        (local.set $s (v128.load32_splat offset=4 (local.get $px)))
+        (local.set $a10 (f32x4.add (local.get $a10)
+          (f32x4.mul (local.get $s) (local.get $d0))))
+        (local.set $a11 (f32x4.add (local.get $a11)
+          (f32x4.mul (local.get $s) (local.get $d1))))
+        (local.set $s (v128.load32_splat offset=8 (local.get $px)))
+        (local.set $a20 (f32x4.add (local.get $a20)
+          (f32x4.mul (local.get $s) (local.get $d0))))
+        (local.set $a21 (f32x4.add (local.get $a21)
+          (f32x4.mul (local.get $s) (local.get $d1))))
+        (local.set $px (i32.add (local.get $px) (local.get $xstep)))
+        (local.set $pd (i32.add (local.get $pd) (i32.const 128)))
+        (br_if $cols (i32.lt_u (local.get $pd) (local.get $pend))))
+      (local.set $at (i32.add (local.get $acc) (local.get $g)))
+      (v128.store offset=0 (local.get $at)
+        (f32x4.add (v128.load offset=0 (local.get $at)) (local.get $a00)))
+      (v128.store offset=16 (local.get $at)
+        (f32x4.add (v128.load offset=16 (local.get $at)) (local.get $a01)))
+      (v128.store offset=128 (local.get $at)
+        (f32x4.add (v128.load offset=128 (local.get $at)) (local.get $a10)))
+      (v128.store offset=144 (local.get $at)
+        (f32x4.add (v128.load offset=144 (local.get $at)) (local.get $a11)))
+      (v128.store offset=256 (local.get $at)
+        (f32x4.add (v128.load offset=256 (local.get $at)) (local.get $a20)))
+      (v128.store offset=272 (local.get $at)
+        (f32x4.add (v128.load offset=272 (local.get $at)) (local.get $a21)))
+      (local.set $g (i32.add (local.get $g) (i32.const 32)))
+      (br_if $groups (i32.lt_u (local.get $g) (i32.const 128))))
+  )
+
+  ;; $blk3 with two taps.
+  (func $blk2 (param $px0 i32) (param $pd0 i32) (param $pend0 i32) (param $xstep i32) (param $acc i32)
+    (local $g i32) (local $px i32) (local $pd i32) (local $pend i32) (local $at i32)
+    (local $s v128) (local $d0 v128) (local $d1 v128)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128)
+    (loop $groups
+      (local.set $px (local.get $px0))
+      (local.set $pd (i32.add (local.get $pd0) (local.get $g)))
+      (local.set $pend (i32.add (local.get $pend0) (local.get $g)))
+      (local.set $a00 (v128.const i32x4 0 0 0 0))
+      (local.set $a01 (v128.const i32x4 0 0 0 0))
+      (local.set $a10 (v128.const i32x4 0 0 0 0))
+      (local.set $a11 (v128.const i32x4 0 0 0 0))
+      (loop $cols
+        (local.set $d0 (v128.load offset=0 (local.get $pd)))
+        (local.set $d1 (v128.load offset=16 (local.get $pd)))
+        (local.set $s (v128.load32_splat offset=0 (local.get $px)))
+        (local.set $a00 (f32x4.add (local.get $a00)
+          (f32x4.mul (local.get $s) (local.get $d0))))
+        (local.set $a01 (f32x4.add (local.get $a01)
+          (f32x4.mul (local.get $s) (local.get $d1))))
+        (local.set $s (v128.load32_splat offset=4 (local.get $px)))
+        (local.set $a10 (f32x4.add (local.get $a10)
+          (f32x4.mul (local.get $s) (local.get $d0))))
+        (local.set $a11 (f32x4.add (local.get $a11)
+          (f32x4.mul (local.get $s) (local.get $d1))))
+        (local.set $px (i32.add (local.get $px) (local.get $xstep)))
+        (local.set $pd (i32.add (local.get $pd) (i32.const 128)))
+        (br_if $cols (i32.lt_u (local.get $pd) (local.get $pend))))
+      (local.set $at (i32.add (local.get $acc) (local.get $g)))
+      (v128.store offset=0 (local.get $at)
+        (f32x4.add (v128.load offset=0 (local.get $at)) (local.get $a00)))
+      (v128.store offset=16 (local.get $at)
+        (f32x4.add (v128.load offset=16 (local.get $at)) (local.get $a01)))
+      (v128.store offset=128 (local.get $at)
+        (f32x4.add (v128.load offset=128 (local.get $at)) (local.get $a10)))
+      (v128.store offset=144 (local.get $at)
+        (f32x4.add (v128.load offset=144 (local.get $at)) (local.get $a11)))
+      (local.set $g (i32.add (local.get $g) (i32.const 32)))
+      (br_if $groups (i32.lt_u (local.get $g) (i32.const 128))))
+  )
+
   (func (export "filterGradC1x32")
     (param $x i32) (param $dy i32) (param $out i32) (param $scratch i32)
     (param $n i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
@@ -24,8 +182,7 @@
     (local $r i32) (local $c0 i32) (local $x0 i32) (local $x1 i32) (local $lim i32)
     (local $px i32) (local $pd i32) (local $pend i32) (local $xstep i32)
     (local $dyRow i32) (local $xRow i32) (local $acc i32) (local $i i32)
-    (local $s v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
-    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $k i32) (local $xa i32) (local $xb i32) (local $tapRow i32)
     ;; 128 bytes (32 floats) per tap.
     (local.set $bytes (i32.shl (i32.mul (local.get $kh) (local.get $kw)) (i32.const 7)))
     (local.set $xstep (i32.shl (local.get $sw) (i32.const 2)))
@@ -53,78 +210,98 @@
                     (local.set $xRow (i32.add (local.get $x) (i32.shl
                       (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $r))
                         (local.get $w)) (i32.const 2))))
+                    (local.set $tapRow (i32.add (local.get $scratch)
+                      (i32.shl (i32.mul (local.get $ky) (local.get $kw)) (i32.const 7))))
                     (local.set $kx (i32.const 0))
                     (block $kx_done
                       (loop $kxs
                         (br_if $kx_done (i32.ge_u (local.get $kx) (local.get $kw)))
-                        ;; Output columns xo whose input column xo*sw + c0 lies in [0, w).
+                        ;; A block of k = 3 taps kx..kx+2 where kw allows, else 2, else 1.
+                        (local.set $k (select
+                          (i32.const 3)
+                          (select (i32.const 2) (i32.const 1)
+                            (i32.le_u (i32.add (local.get $kx) (i32.const 2)) (local.get $kw)))
+                          (i32.le_u (i32.add (local.get $kx) (i32.const 3)) (local.get $kw))))
+                        ;; Output columns [xa, xb) where every tap of the block reads inside
+                        ;; x: the first tap's lower bound and the last tap's upper one, as an
+                        ;; input column xo*sw + c0 grows with the tap.
                         (local.set $c0 (i32.sub (local.get $kx) (local.get $left)))
-                        (local.set $x0 (select
+                        (local.set $xa (select
                           (i32.const 0)
                           (i32.div_u (i32.add (i32.sub (i32.const 0) (local.get $c0))
                             (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
                           (i32.ge_s (local.get $c0) (i32.const 0))))
-                        (local.set $lim (i32.sub (i32.sub (local.get $w) (i32.const 1)) (local.get $c0)))
-                        (local.set $x1 (select
+                        (local.set $lim (i32.sub (i32.sub (local.get $w) (local.get $c0)) (local.get $k)))
+                        (local.set $xb (select
                           (i32.const 0)
                           (i32.add (i32.div_u (local.get $lim) (local.get $sw)) (i32.const 1))
                           (i32.lt_s (local.get $lim) (i32.const 0))))
-                        (if (i32.gt_u (local.get $x1) (local.get $ow))
-                          (then (local.set $x1 (local.get $ow))))
-                        (local.set $a0 (v128.const i32x4 0 0 0 0))
-                        (local.set $a1 (v128.const i32x4 0 0 0 0))
-                        (local.set $a2 (v128.const i32x4 0 0 0 0))
-                        (local.set $a3 (v128.const i32x4 0 0 0 0))
-                        (local.set $a4 (v128.const i32x4 0 0 0 0))
-                        (local.set $a5 (v128.const i32x4 0 0 0 0))
-                        (local.set $a6 (v128.const i32x4 0 0 0 0))
-                        (local.set $a7 (v128.const i32x4 0 0 0 0))
-                        (if (i32.lt_s (local.get $x0) (local.get $x1))
+                        (if (i32.gt_u (local.get $xb) (local.get $ow))
+                          (then (local.set $xb (local.get $ow))))
+                        (if (i32.gt_u (local.get $xa) (local.get $xb))
+                          (then (local.set $xa (local.get $xb))))
+                        (if (i32.and (i32.gt_u (local.get $k) (i32.const 1))
+                                     (i32.lt_u (local.get $xa) (local.get $xb)))
                           (then
                             (local.set $px (i32.add (local.get $xRow) (i32.shl (i32.add
-                              (i32.mul (local.get $x0) (local.get $sw)) (local.get $c0)) (i32.const 2))))
-                            (local.set $pd (i32.add (local.get $dyRow) (i32.shl (local.get $x0) (i32.const 7))))
-                            (local.set $pend (i32.add (local.get $dyRow) (i32.shl (local.get $x1) (i32.const 7))))
-                            (loop $cols
-                              (local.set $s (v128.load32_splat (local.get $px)))
-                              (local.set $a0 (f32x4.add (local.get $a0)
-                                (f32x4.mul (local.get $s) (v128.load offset=0 (local.get $pd)))))
-                              (local.set $a1 (f32x4.add (local.get $a1)
-                                (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $pd)))))
-                              (local.set $a2 (f32x4.add (local.get $a2)
-                                (f32x4.mul (local.get $s) (v128.load offset=32 (local.get $pd)))))
-                              (local.set $a3 (f32x4.add (local.get $a3)
-                                (f32x4.mul (local.get $s) (v128.load offset=48 (local.get $pd)))))
-                              (local.set $a4 (f32x4.add (local.get $a4)
-                                (f32x4.mul (local.get $s) (v128.load offset=64 (local.get $pd)))))
-                              (local.set $a5 (f32x4.add (local.get $a5)
-                                (f32x4.mul (local.get $s) (v128.load offset=80 (local.get $pd)))))
-                              (local.set $a6 (f32x4.add (local.get $a6)
-                                (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $pd)))))
-                              (local.set $a7 (f32x4.add (local.get $a7)
-                                (f32x4.mul (local.get $s) (v128.load offset=112 (local.get $pd)))))
-                              (local.set $px (i32.add (local.get $px) (local.get $xstep)))
-                              (local.set $pd (i32.add (local.get $pd) (i32.const 128)))
-                              (br_if $cols (i32.lt_u (local.get $pd) (local.get $pend))))
-                            (local.set $acc (i32.add (local.get $scratch) (i32.shl
-                              (i32.add (i32.mul (local.get $ky) (local.get $kw)) (local.get $kx)) (i32.const 7))))
-                            (v128.store offset=0 (local.get $acc)
-                              (f32x4.add (v128.load offset=0 (local.get $acc)) (local.get $a0)))
-                            (v128.store offset=16 (local.get $acc)
-                              (f32x4.add (v128.load offset=16 (local.get $acc)) (local.get $a1)))
-                            (v128.store offset=32 (local.get $acc)
-                              (f32x4.add (v128.load offset=32 (local.get $acc)) (local.get $a2)))
-                            (v128.store offset=48 (local.get $acc)
-                              (f32x4.add (v128.load offset=48 (local.get $acc)) (local.get $a3)))
-                            (v128.store offset=64 (local.get $acc)
-                              (f32x4.add (v128.load offset=64 (local.get $acc)) (local.get $a4)))
-                            (v128.store offset=80 (local.get $acc)
-                              (f32x4.add (v128.load offset=80 (local.get $acc)) (local.get $a5)))
-                            (v128.store offset=96 (local.get $acc)
-                              (f32x4.add (v128.load offset=96 (local.get $acc)) (local.get $a6)))
-                            (v128.store offset=112 (local.get $acc)
-                              (f32x4.add (v128.load offset=112 (local.get $acc)) (local.get $a7)))))
-                        (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                              (i32.mul (local.get $xa) (local.get $sw)) (local.get $c0)) (i32.const 2))))
+                            (local.set $pd (i32.add (local.get $dyRow)
+                              (i32.shl (local.get $xa) (i32.const 7))))
+                            (local.set $pend (i32.add (local.get $dyRow)
+                              (i32.shl (local.get $xb) (i32.const 7))))
+                            (local.set $acc (i32.add (local.get $tapRow)
+                              (i32.shl (local.get $kx) (i32.const 7))))
+                            (if (i32.eq (local.get $k) (i32.const 3))
+                              (then (call $blk3 (local.get $px) (local.get $pd) (local.get $pend)
+                                (local.get $xstep) (local.get $acc)))
+                              (else (call $blk2 (local.get $px) (local.get $pd) (local.get $pend)
+                                (local.get $xstep) (local.get $acc)))))
+                          (else
+                            ;; One tap, or a block with no column inside x for all its taps:
+                            ;; $tap1 takes every column.
+                            (local.set $xb (local.get $xa))))
+                        ;; Each tap of the block over its own columns [x0, x1) outside [xa, xb).
+                        (local.set $i (i32.const 0))
+                        (loop $edges
+                          (local.set $c0 (i32.sub (i32.add (local.get $kx) (local.get $i)) (local.get $left)))
+                          (local.set $x0 (select
+                            (i32.const 0)
+                            (i32.div_u (i32.add (i32.sub (i32.const 0) (local.get $c0))
+                              (i32.sub (local.get $sw) (i32.const 1))) (local.get $sw))
+                            (i32.ge_s (local.get $c0) (i32.const 0))))
+                          (local.set $lim (i32.sub (i32.sub (local.get $w) (i32.const 1)) (local.get $c0)))
+                          (local.set $x1 (select
+                            (i32.const 0)
+                            (i32.add (i32.div_u (local.get $lim) (local.get $sw)) (i32.const 1))
+                            (i32.lt_s (local.get $lim) (i32.const 0))))
+                          (if (i32.gt_u (local.get $x1) (local.get $ow))
+                            (then (local.set $x1 (local.get $ow))))
+                          (local.set $acc (i32.add (local.get $tapRow)
+                            (i32.shl (i32.add (local.get $kx) (local.get $i)) (i32.const 7))))
+                          ;; [x0, min(x1, xa)) and [max(x0, xb), x1).
+                          (local.set $lim (select (local.get $xa) (local.get $x1)
+                            (i32.lt_u (local.get $xa) (local.get $x1))))
+                          (if (i32.lt_u (local.get $x0) (local.get $lim))
+                            (then
+                              (call $tap1
+                                (i32.add (local.get $xRow) (i32.shl (i32.add
+                                  (i32.mul (local.get $x0) (local.get $sw)) (local.get $c0)) (i32.const 2)))
+                                (i32.add (local.get $dyRow) (i32.shl (local.get $x0) (i32.const 7)))
+                                (i32.add (local.get $dyRow) (i32.shl (local.get $lim) (i32.const 7)))
+                                (local.get $xstep) (local.get $acc))))
+                          (local.set $lim (select (local.get $xb) (local.get $x0)
+                            (i32.gt_u (local.get $xb) (local.get $x0))))
+                          (if (i32.lt_u (local.get $lim) (local.get $x1))
+                            (then
+                              (call $tap1
+                                (i32.add (local.get $xRow) (i32.shl (i32.add
+                                  (i32.mul (local.get $lim) (local.get $sw)) (local.get $c0)) (i32.const 2)))
+                                (i32.add (local.get $dyRow) (i32.shl (local.get $lim) (i32.const 7)))
+                                (i32.add (local.get $dyRow) (i32.shl (local.get $x1) (i32.const 7)))
+                                (local.get $xstep) (local.get $acc))))
+                          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                          (br_if $edges (i32.lt_u (local.get $i) (local.get $k))))
+                        (local.set $kx (i32.add (local.get $kx) (local.get $k)))
                         (br $kxs)))))
                 (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
                 (br $kys)))
