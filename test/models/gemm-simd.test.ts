@@ -4,16 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTfjs } from '../../models/src/tfjs/backend.ts';
 import { gemmOp, hasGemmSimd } from '../../models/src/tfjs/gemm-kernels.ts';
-
-function seeded(size: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { seeded } from '../helpers/data.ts';
 
 /** Largest |c - reference| over the largest |reference|. */
 function relError(

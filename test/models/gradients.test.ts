@@ -14,17 +14,7 @@ import {
 import { weightsFromSafetensors } from '../../models/src/weights/weight-set.ts';
 import { maxAbs, relDiff } from '../helpers/compare.ts';
 import { loadFixture } from '../helpers/fixture.ts';
-
-/** Deterministic values in [-1, 1) so both backends see the same data. */
-function seeded(size: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { seeded } from '../helpers/data.ts';
 
 async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
   expect(await useBackend(name)).toBe(true);

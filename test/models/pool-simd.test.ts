@@ -8,20 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
 import { maxPoolGradFromTaps } from '../../models/src/tfjs/pool-kernels.ts';
 import { maxPoolGrad } from '../../models/src/tfjs/wasm-kernels.ts';
+import { maxPoolGradReference, seeded } from '../helpers/data.ts';
 
 type Shape4 = [number, number, number, number];
-
-/** Deterministic values in [-1, 1); with `levels`, rounded to that many steps (ties in max pools). */
-function seeded(size: number, seed: number, levels = 0): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const v = s / 2 ** 31 - 1;
-    out[i] = levels > 0 ? Math.round(v * levels) / levels : v;
-  }
-  return out;
-}
 
 function sameBits(a: Float32Array, b: Float32Array): boolean {
   return (
@@ -30,38 +19,6 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
       Buffer.from(b.buffer, b.byteOffset, b.byteLength),
     )
   );
-}
-
-/**
- * The gradient rule, written plainly: each output's gradient to the first element of its window
- * equal to y, or to the window's last element when none is, windows in row-major order.
- */
-function reference(
-  x: Float32Array,
-  [n, h, w, c]: Shape4,
-  y: Float32Array,
-  dy: Float32Array,
-  [oh, ow]: [number, number],
-  k: number,
-  s: number,
-): Float32Array {
-  const dx = new Float32Array(n * h * w * c);
-  for (let b = 0; b < n; b++) {
-    for (let i = 0; i < oh; i++) {
-      for (let j = 0; j < ow; j++) {
-        for (let ch = 0; ch < c; ch++) {
-          const o = ((b * oh + i) * ow + j) * c + ch;
-          let at = -1;
-          for (let t = 0; t < k * k && at < 0; t++) {
-            const p = ((b * h + i * s + Math.floor(t / k)) * w + j * s + (t % k)) * c + ch;
-            if (x[p] === y[o] || t === k * k - 1) at = p;
-          }
-          dx[at] = dx[at]! + dy[o]!;
-        }
-      }
-    }
-  }
-  return dx;
 }
 
 /** The input with a few NaNs: alone in a window, first in one, and a whole window of them. */
@@ -121,7 +78,7 @@ describe('max pool with recorded taps on wasm', () => {
     expect(fromTaps).not.toBeNull();
     const dxTaps = fromTaps!.dataSync() as Float32Array;
     const dxOld = maxPoolGrad(dy, x, y, attrs);
-    const expected = reference(xv, xShape, yv, dyv, [y.shape[1], y.shape[2]], c.k, c.stride);
+    const expected = maxPoolGradReference(xv, xShape, yv, dyv, [y.shape[1], y.shape[2]], c.k, c.stride);
     expect(sameBits(dxTaps, expected)).toBe(true);
     expect(sameBits(dxTaps, dxOld.dataSync() as Float32Array)).toBe(true);
     if (!c.nan) {

@@ -15,20 +15,9 @@ import {
   registerHeapKernels,
 } from '../../models/src/tfjs/heap-kernels.ts';
 import { conv2dFilterGrad, maxPoolGrad, padsOf } from '../../models/src/tfjs/wasm-kernels.ts';
+import { maxPoolGradReference, seeded } from '../helpers/data.ts';
 
 type Shape4 = [number, number, number, number];
-
-/** Deterministic values in [-1, 1); with `levels`, rounded to that many steps (ties in max pools). */
-function seeded(size: number, seed: number, levels = 0): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const v = s / 2 ** 31 - 1;
-    out[i] = levels > 0 ? Math.round(v * levels) / levels : v;
-  }
-  return out;
-}
 
 /** max |a - b| / max |b|. */
 function relDiff(a: Float32Array, b: Float32Array): number {
@@ -107,39 +96,6 @@ describe('SIMD filter gradient of a 1 -> 32 channel convolution', () => {
     tf.dispose([x, dy]);
   });
 });
-
-/**
- * The JavaScript kernel's rule, written plainly: each output's gradient to the first element of
- * its window equal to the pooled value, or to the window's last element when none is (a NaN),
- * in the same order of windows and channels.
- */
-function maxPoolGradReference(
-  x: Float32Array,
-  [n, h, w, c]: Shape4,
-  y: Float32Array,
-  dy: Float32Array,
-  [oh, ow]: [number, number],
-  k: number,
-  s: number,
-): Float32Array {
-  const dx = new Float32Array(n * h * w * c);
-  for (let b = 0; b < n; b++) {
-    for (let i = 0; i < oh; i++) {
-      for (let j = 0; j < ow; j++) {
-        for (let ch = 0; ch < c; ch++) {
-          const o = ((b * oh + i) * ow + j) * c + ch;
-          let at = -1;
-          for (let t = 0; t < k * k && at < 0; t++) {
-            const p = ((b * h + i * s + Math.floor(t / k)) * w + j * s + (t % k)) * c + ch;
-            if (x[p] === y[o] || t === k * k - 1) at = p;
-          }
-          dx[at] = dx[at]! + dy[o]!;
-        }
-      }
-    }
-  }
-  return dx;
-}
 
 describe('SIMD max-pool gradient', () => {
   const cases = [

@@ -2,6 +2,9 @@
 // gradient that reads those positions instead of x and y, with WebAssembly SIMD on the tfjs
 // wasm backend's heap (see heap-module.ts and pool.wat).
 import { heapModule } from './heap-module.ts';
+import type { PoolGeometry } from './train-simd.ts';
+
+export type { PoolGeometry };
 
 interface Exports {
   maxPoolTaps(
@@ -46,14 +49,6 @@ interface Exports {
     sh: number,
     sw: number,
   ): void;
-}
-
-/** A pool's window and strides; windows lie wholly inside x. */
-export interface PoolGeometry {
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
 }
 
 /**
