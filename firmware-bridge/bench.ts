@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 
+import { percentile } from '../common/index.ts';
 import { systemClock } from '../nodes/runtime/clock.ts';
 import { DEFAULT_CONFIG } from './core/config.ts';
 import { BridgeLink } from './link.ts';
@@ -19,10 +20,6 @@ export interface BenchResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
-}
-
-function percentile(sorted: readonly number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
 export async function benchLatency(count: number): Promise<BenchResult> {

@@ -6,7 +6,7 @@ import { FADNET_INPUT_SPEC } from '../models/src/input-spec.ts';
 import { exportFadnetOnnx } from '../models/src/onnx/export.ts';
 import { initialWeights } from '../models/src/weights/weight-set.ts';
 import { syntheticFrames } from '../models/bench/inference.ts';
-import { round3, summarise } from '../models/bench/stats.ts';
+import { round3, summarise } from '../common/index.ts';
 import {
   EmbeddedBus,
   QOS_COMMANDS,

@@ -1,7 +1,7 @@
 // `fadnet bench sim`: time of one simulation step (expert, physics, camera frame with domain
 // randomisation) on one thread.
 import { parseArgs } from 'node:util';
-import { round3, summarise } from '../models/bench/stats.ts';
+import { round3, summarise } from '../common/index.ts';
 import { DEFAULT_RANDOMISATION, NO_RANDOMISATION } from './render/effects.ts';
 import { Simulator } from './simulator.ts';
 import { loadWorld } from './world/load.ts';

@@ -50,4 +50,3 @@ export {
 } from './render/effects.ts';
 export { renderTopDown, type Trajectory, type TopDownOptions, type TopDownPicture } from './topdown.ts';
 export { writeTrajectoryPng } from './picture.ts';
-export { Rng } from './rng.ts';

@@ -5,7 +5,7 @@ import { collidingSegment } from './collision.ts';
 import { DEFAULT_EXPERT, purePursuit, type ExpertCommand, type ExpertParams } from './expert.ts';
 import { CameraRenderer, DEFAULT_CAMERA, type CameraParams } from './render/camera.ts';
 import { blurRows, FrameEffects, NO_RANDOMISATION, type Randomisation } from './render/effects.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../common/index.ts';
 import { buildScene, type Scene } from './scene.ts';
 import { pointAt, project, type Centreline } from './track.ts';
 import {

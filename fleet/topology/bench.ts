@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { percentile } from '../../common/index.ts';
 import { connectivityFromNetwork } from './connectivity.ts';
 import { readNetworkFile } from './files.ts';
 import { fleetFromConnectivity, PROFILES } from './fleet.ts';
@@ -32,7 +33,7 @@ const workload = {
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+  return percentile(sorted, 0.5);
 }
 
 function timed<T>(run: () => T): { result: T; ms: number } {

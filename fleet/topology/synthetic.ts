@@ -2,19 +2,8 @@
 // square, each linked to its nearest neighbours and to the Euclidean MST (so the network is
 // connected). Pure and deterministic for a given seed.
 
+import { mulberry32 } from '../../common/index.ts';
 import type { GmlNetwork } from './gml.ts';
-
-/** mulberry32: small, fast and good enough to place points; not for anything secret. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SyntheticOptions {
   readonly silos: number;
@@ -27,7 +16,7 @@ export interface SyntheticOptions {
 
 export function syntheticNetwork(options: SyntheticOptions): GmlNetwork {
   const { silos } = options;
-  const random = seededRandom(options.seed ?? 1);
+  const random = mulberry32(options.seed ?? 1);
   const side = options.sideKm ?? 5000;
   const x = Float64Array.from({ length: silos }, () => random() * side);
   const y = Float64Array.from({ length: silos }, () => random() * side);

@@ -1,14 +1,13 @@
 // End-to-end inference benchmark: 640x480 rgb8 frames through preprocessing and the ONNX
 // model on one thread, as the steering node runs them.
 import { parseArgs } from 'node:util';
-import { progressBar } from '../../bin/progress.ts';
 import { OnnxEngine } from '../src/engine/onnx-engine.ts';
 import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
 import { exportFadnetOnnx } from '../src/onnx/export.ts';
 import { createPreprocessor, type RawImage } from '../src/preprocess/index.ts';
 import { initialWeights } from '../src/weights/weight-set.ts';
 import { readWeightsFile } from '../src/files.ts';
-import { round3, summarise } from './stats.ts';
+import { progressBar, round3, summarise } from '../../common/index.ts';
 
 export function syntheticFrames(count: number): RawImage[] {
   // A few distinct frames with texture, so caches do not flatter the numbers.

@@ -2,6 +2,7 @@
 // 200x200), single thread. Run directly: `node --import tsx models/bench/preprocess.ts [--frames N]`.
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
+import { percentile } from '../../common/index.ts';
 import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
 import type { CompressedImageData, Preprocessor, RawImage } from '../src/preprocess/index.ts';
 import { createPreprocessor } from '../src/preprocess/index.ts';
@@ -15,11 +16,6 @@ const WIDTH = 640;
 const HEIGHT = 480;
 /** Distinct frames cycled through, so the source is not always hot in cache as one frame would be. */
 const DISTINCT_FRAMES = 4;
-
-function percentile(sorted: Float64Array, p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[i] ?? Number.NaN;
-}
 
 async function measure(frames: number, run: (i: number) => unknown): Promise<BenchResult> {
   const warmup = Math.max(50, Math.floor(frames / 10));

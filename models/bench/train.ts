@@ -5,7 +5,7 @@ import { backendLine, initTfjs } from '../src/tfjs/backend.ts';
 import { syntheticDataset } from '../src/train/dataset.ts';
 import { defaultReplicas } from '../src/train/replicas.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import { round3, summarise } from './stats.ts';
+import { round3, summarise } from '../../common/index.ts';
 
 export async function benchTrainCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({

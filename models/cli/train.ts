@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { progressBar } from '../../bin/progress.ts';
+import { progressBar } from '../../common/index.ts';
 import { readInputTensorFile, readWeightsFile, writeModelPackage } from '../src/files.ts';
 import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
 import { backendLine, initTfjs } from '../src/tfjs/backend.ts';

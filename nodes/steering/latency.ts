@@ -1,4 +1,6 @@
 // A fixed-size window of samples for p50/p99 and rates in diagnostics, no allocation per sample.
+import { percentile } from '../../common/index.ts';
+
 export class Window {
   readonly #values: Float64Array;
   #count = 0;
@@ -14,10 +16,9 @@ export class Window {
     this.#count = Math.min(this.#count + 1, this.#values.length);
   }
 
-  percentile(p: number): number {
-    if (this.#count === 0) return Number.NaN;
-    const sorted = Array.from(this.#values.subarray(0, this.#count)).sort((a, b) => a - b);
-    return sorted[Math.min(this.#count - 1, Math.max(0, Math.ceil((p / 100) * this.#count) - 1))]!;
+  /** Nearest-rank percentile of the samples held, `q` in [0, 1]; NaN when empty. */
+  percentile(q: number): number {
+    return percentile(this.#values.slice(0, this.#count).sort(), q);
   }
 
   get count(): number {

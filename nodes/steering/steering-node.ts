@@ -272,8 +272,8 @@ export class SteeringNode {
     const moving = this.#output.linear.x !== 0 || this.#output.angular.z !== 0;
     return {
       ...this.#counts,
-      latencyP50Ms: this.#latency.percentile(50),
-      latencyP99Ms: this.#latency.percentile(99),
+      latencyP50Ms: this.#latency.percentile(0.5),
+      latencyP99Ms: this.#latency.percentile(0.99),
       fps,
       state: this.#verdict.drive ? 'driving' : moving ? 'stopping' : 'stopped',
       reason: this.#verdict.drive ? undefined : this.#verdict.reason,

@@ -3,7 +3,7 @@
 // MCAP and shown live in Foxglove.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { progressBar } from '../../bin/progress.ts';
+import { progressBar } from '../../common/index.ts';
 import { LiveView } from '../../nodes/live/index.ts';
 import { BusRecorder } from '../record/index.ts';
 import { writeTrajectoryPng } from '../picture.ts';

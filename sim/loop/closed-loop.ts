@@ -20,8 +20,7 @@ import type { World } from '../world/schema.ts';
 import { Simulator } from '../simulator.ts';
 import { DEFAULT_RANDOMISATION } from '../render/effects.ts';
 import { backOnCentreline } from './recover.ts';
-import { round3 } from '../../models/bench/stats.ts';
-import { mulberry32 } from '../../models/src/weights/weight-set.ts';
+import { mulberry32, round3 } from '../../common/index.ts';
 
 export type Driver = 'model' | 'expert';
 

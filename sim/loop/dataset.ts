@@ -6,11 +6,10 @@
 import { createPreprocessor } from '../../models/src/preprocess/index.ts';
 import type { InputSpec } from '../../models/src/input-spec.ts';
 import { FRAME_VALUES, type TrainingDataset } from '../../models/src/train/dataset.ts';
-import { mulberry32 } from '../../models/src/weights/weight-set.ts';
 import { DEFAULT_RANDOMISATION } from '../render/effects.ts';
 import { Simulator } from '../simulator.ts';
 import { backOnCentreline } from './recover.ts';
-import { Rng } from '../rng.ts';
+import { mulberry32, Rng } from '../../common/index.ts';
 import type { World } from '../world/schema.ts';
 import { appearanceVariant } from '../world/variants.ts';
 

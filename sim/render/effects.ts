@@ -1,7 +1,7 @@
 // Domain randomisation of rendered frames: exposure, sensor noise and motion blur, drawn from the
 // simulator's seeded PRNG. Exposure and noise are applied by the renderer as it writes each pixel
 // (a tone lookup and a noise table read at a random offset), so they cost no extra pass.
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../../common/index.ts';
 import { toneCurve, type Look } from './camera.ts';
 
 export interface Randomisation {

@@ -5,7 +5,7 @@
 // them, or an unrelated grout line, when the floor changes. Drawing the look of each episode
 // from the renderer's whole vocabulary teaches the cue that transfers: the lane's geometry.
 // Layout is never changed, so the expert's labels stay exactly right.
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../../common/index.ts';
 import type { Rgb, Texture, World } from './schema.ts';
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng.next() * items.length)]!;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { Message } from '../../firmware-bridge/protocol/index.ts';
 import { cobsDecode, encodeFrame, FrameDecoder } from '../../firmware-bridge/protocol/index.ts';
-import { mulberry32 } from '../../models/src/weights/weight-set.ts';
+import { mulberry32 } from '../../common/index.ts';
 
 const rng = mulberry32; // seeded: every run sees the same data
 

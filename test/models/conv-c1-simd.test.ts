@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
 import { convC1 } from '../../models/src/tfjs/simd/conv-c1.ts';
-import { mulberry32 } from '../../models/src/weights/weight-set.ts';
+import { mulberry32 } from '../../common/index.ts';
 import { relDiff } from '../helpers/compare.ts';
 
 type Pad = 'same' | 'valid' | number;

@@ -1,6 +1,6 @@
 // Synthetic camera frames for the preprocessing tests.
 import type { RawImage } from '../../models/src/preprocess/index.ts';
-import { mulberry32 } from '../../models/src/weights/weight-set.ts';
+import { mulberry32 } from '../../common/index.ts';
 
 export const BYTES_PER_PIXEL: Readonly<Record<string, number>> = {
   rgb8: 3,

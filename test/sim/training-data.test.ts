@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FADNET_INPUT_SPEC } from '../../models/src/input-spec.ts';
 import { FRAME_VALUES } from '../../models/src/train/dataset.ts';
 import { SimDataset } from '../../sim/loop/dataset.ts';
-import { Rng } from '../../sim/rng.ts';
+import { Rng } from '../../common/index.ts';
 import { Simulator } from '../../sim/simulator.ts';
 import { loadWorld } from '../../sim/world/load.ts';
 import { appearanceVariant, luma, textureLuma } from '../../sim/world/variants.ts';

@@ -12,7 +12,7 @@ import {
 } from '../../fleet/topology/index.ts';
 import type { Multigraph } from '../../fleet/topology/index.ts';
 import { hasEmptyState, strongShare } from '../../fleet/topology/multigraph.ts';
-import { seededRandom } from '../../fleet/topology/synthetic.ts';
+import { mulberry32 } from '../../common/index.ts';
 import { NETWORK_NAMES, paperFleet } from './networks.ts';
 
 /** The longest run of consecutive rounds (over two periods) in which an arc is not strong. */
@@ -78,7 +78,7 @@ describe('planner improvement over multigraph(RING)', () => {
   });
 
   it('handles measured fleets with asymmetric links and per-silo compute times', () => {
-    const random = seededRandom(21);
+    const random = mulberry32(21);
     const names = Array.from({ length: 14 }, (_, i) => `s${i}`);
     const links = names.flatMap((from, i) =>
       names

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { maxWeightMatching, minWeightPerfectMatching } from '../../fleet/topology/index.ts';
-import { seededRandom } from '../../fleet/topology/synthetic.ts';
+import { mulberry32 } from '../../common/index.ts';
 
 /** Cheapest perfect matching by trying them all (n <= 10: 945 matchings). */
 function bruteForceCost(count: number, weight: (i: number, j: number) => number): number {
@@ -66,7 +66,7 @@ describe('weighted matching (blossom)', () => {
   });
 
   it('finds the minimum-weight perfect matching of random complete graphs', () => {
-    const random = seededRandom(3);
+    const random = mulberry32(3);
     for (let trial = 0; trial < 150; trial++) {
       const count = 2 * (1 + Math.floor(random() * 5));
       const w = Array.from({ length: count * count }, () => Math.round(random() * 1000) / 10);

@@ -13,7 +13,7 @@ import {
 import { eulerCircuit, primFromZero } from '../../fleet/topology/christofides.ts';
 import { cubeHamiltonianPath, degreeBoundedPrim } from '../../fleet/topology/mbst.ts';
 import { minimumSpanningTree } from '../../fleet/topology/overlays.ts';
-import { seededRandom } from '../../fleet/topology/synthetic.ts';
+import { mulberry32 } from '../../common/index.ts';
 
 function treeDistances(size: number, tree: readonly (readonly [number, number])[], from: number): Int32Array {
   const neighbours: number[][] = Array.from({ length: size }, () => []);
@@ -60,7 +60,7 @@ describe('overlay building blocks', () => {
   });
 
   it('bounds degrees in delta-Prim and keeps cube paths within three tree edges', () => {
-    const random = seededRandom(11);
+    const random = mulberry32(11);
     for (let trial = 0; trial < 30; trial++) {
       const size = 3 + Math.floor(random() * 30);
       const w = Array.from({ length: size * size }, () => random());

@@ -3,6 +3,7 @@
 import { WeightError } from '../errors.ts';
 import { decodeSafetensors, encodeSafetensors, type StoredDtype } from './safetensors.ts';
 import { FADNET_PARAMS, FADNET_PARAM_BY_NAME, sizeOf } from './spec.ts';
+import { mulberry32 } from '../../../common/index.ts';
 
 /** Tensor name -> float32 values in PyTorch layout. Always holds exactly FADNET_PARAMS. */
 export type WeightSet = ReadonlyMap<string, Float32Array>;
@@ -89,15 +90,4 @@ export function initialWeights(seed: number): WeightSet {
     out.set(spec.name, data);
   }
   return out;
-}
-
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
