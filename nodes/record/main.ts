@@ -9,7 +9,7 @@ import {
   type QoS,
   type Transport,
 } from '../runtime/index.ts';
-import { McapRecorder, nsFromMs, type RecordedTopic } from '../../sim/record/index.ts';
+import { McapRecorder, nsFromMs, type RecordedTopic } from './index.ts';
 
 export const RECORD_NODE_NAME = 'fadnet_record';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { progressBar } from '../../common/index.ts';
 import { LiveView } from '../../nodes/live/index.ts';
-import { BusRecorder } from '../record/index.ts';
+import { BusRecorder } from '../../nodes/record/index.ts';
 import { writeTrajectoryPng } from '../picture.ts';
 import { listWorlds, loadWorld } from '../world/load.ts';
 import { runClosedLoop, type ClosedLoopResult, type Driver } from './closed-loop.ts';

@@ -19,7 +19,7 @@ import {
 import { FADNET_INPUT_SPEC } from '../../models/src/input-spec.ts';
 import { createPreprocessor } from '../../models/src/preprocess/index.ts';
 import type { Image } from '../../nodes/runtime/index.ts';
-import { McapRecorder, ros2msgDefinition } from '../../sim/record/index.ts';
+import { McapRecorder, ros2msgDefinition } from '../../nodes/record/index.ts';
 
 const CAMERA = '/camera/camera/color/image_raw';
 const EXPERT = '/expert/steering';

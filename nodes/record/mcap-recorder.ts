@@ -6,7 +6,7 @@ import { parse } from '@foxglove/rosmsg';
 import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { McapWriter } from '@mcap/core';
 import { FileHandleWritable } from '@mcap/nodejs';
-import { TopicTypeError, type MessageTypeName, type MessageTypes } from '../../nodes/runtime/index.ts';
+import { TopicTypeError, type MessageTypeName, type MessageTypes } from '../runtime/index.ts';
 import { ros2msgDefinition } from './definitions.ts';
 import { RecordingError, SerializationError } from './errors.ts';
 

@@ -19,7 +19,7 @@ import {
   type Image,
   type Twist,
 } from '../../nodes/runtime/index.ts';
-import { BusRecorder, McapRecorder, RecordingError, ros2msgDefinition } from '../../sim/record/index.ts';
+import { BusRecorder, McapRecorder, RecordingError, ros2msgDefinition } from '../../nodes/record/index.ts';
 
 let dir: string;
 beforeEach(async () => {

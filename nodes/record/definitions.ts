@@ -1,7 +1,7 @@
 // The .msg texts of the ROS 2 types the stack records, and the complete definition rosbag2
 // stores as an MCAP schema (encoding `ros2msg`). Kept as text rather than built from parsed
 // objects because readers (Foxglove, `ros2 bag`, our dataset) parse exactly this text.
-import type { MessageTypeName } from '../../nodes/runtime/index.ts';
+import type { MessageTypeName } from '../runtime/index.ts';
 
 /** Keyed as .msg files reference each other: `package/Type`, without the `msg/` namespace. */
 const MSG_TEXT: Readonly<Record<string, string>> = {

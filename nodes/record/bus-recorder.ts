@@ -1,6 +1,6 @@
 // Records chosen topics of an embedded bus (the simulator's) by tapping it: the recorder sees
 // every publish, including best-effort camera frames no subscription would be guaranteed.
-import type { EmbeddedBus, MessageTypeName, MessageTypes } from '../../nodes/runtime/index.ts';
+import type { EmbeddedBus, MessageTypeName, MessageTypes } from '../runtime/index.ts';
 import { McapRecorder, nsFromMs, type RecordedTopic, type RecordingSummary } from './mcap-recorder.ts';
 
 export interface BusRecorderOptions {
