@@ -1,7 +1,6 @@
 // The bridge over a real pty pair (socat) with a simulated MCU on the far end: unplug and
 // replug the line and watch the bridge stop, reconnect by itself and re-handshake.
 import { rmSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -12,17 +11,10 @@ import { PtyPair } from '../../firmware-bridge/pty-pair.ts';
 import { SerialTransport } from '../../firmware-bridge/serial.ts';
 import { SimulatedMcu } from '../../firmware-bridge/sim-mcu.ts';
 import { systemClock } from '../../nodes/runtime/clock.ts';
+import { until } from '../helpers/until.ts';
 import { missingPackages, NEEDS_SOCAT, needsNote, tempDir } from './toolchain.ts';
 
 const missing = missingPackages(NEEDS_SOCAT);
-
-async function until(what: string, cond: () => boolean, ms = 3000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (cond()) return;
-    await sleep(5);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe.skipIf(missing.length > 0)(`bridge over a pty pair${needsNote(missing)}`, () => {
   const dir = tempDir('bridge-pty-');

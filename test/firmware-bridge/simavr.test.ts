@@ -21,6 +21,7 @@ import {
   needsNote,
   tempDir,
 } from './toolchain.ts';
+import { until } from '../helpers/until.ts';
 
 const missing = missingPackages(NEEDS_EMULATOR);
 
@@ -29,14 +30,6 @@ interface Pwm {
   left: number;
   right: number;
   lastRxUs: number;
-}
-
-async function until(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (cond()) return;
-    await sleep(5);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Drops every write while muted: the bridge process as seen from a line that went quiet. */

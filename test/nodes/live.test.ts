@@ -15,19 +15,13 @@ import {
   type Image,
   type Twist,
 } from '../../nodes/runtime/index.ts';
+import { until } from '../helpers/until.ts';
 
 const { FoxgloveClient } = wsProtocol;
 
 const CAMERA = '/camera/camera/color/image_raw';
 const START_MS = 1_700_000_000_000;
 
-const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 2));
-  }
-};
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 // Exactly the fields of foxglove.RawImage, no more: what the Image panel reads.
@@ -91,7 +85,10 @@ async function connect(url: string): Promise<Viewer> {
     pings += 1;
     const want = pings;
     client.subscribe(1_000_000 + want);
-    await until(() => statuses.filter((s) => s.startsWith('Channel 1000')).length >= want);
+    await until(
+      'the rate-limit status',
+      () => statuses.filter((s) => s.startsWith('Channel 1000')).length >= want,
+    );
   };
   return {
     ws,
@@ -141,7 +138,10 @@ describe('live view (Foxglove WebSocket server)', () => {
 
     viewer = await connect(live?.url ?? '');
     const v = viewer;
-    await until(() => v.channels.has(CAMERA) && v.channels.has('/cmd_vel'));
+    await until(
+      'the camera and /cmd_vel channels',
+      () => v.channels.has(CAMERA) && v.channels.has('/cmd_vel'),
+    );
     const cam = v.channels.get(CAMERA);
     expect(cam).toMatchObject({
       encoding: 'json',
@@ -171,7 +171,7 @@ describe('live view (Foxglove WebSocket server)', () => {
     // A topic that appears while the viewer is connected is advertised to it on first publish.
     const steering = node.createPublisher('std_msgs/msg/Float32', '/fadnet/steering', QOS_COMMANDS);
     steering.publish({ data: 0.125 });
-    await until(() => v.channels.has('/fadnet/steering'));
+    await until('the /fadnet/steering channel', () => v.channels.has('/fadnet/steering'));
     expect(v.channels.get('/fadnet/steering')?.schemaName).toBe('std_msgs/msg/Float32');
 
     const camSub = v.client.subscribe(cam?.id ?? -1);
@@ -214,7 +214,7 @@ describe('live view (Foxglove WebSocket server)', () => {
     const camera = bus.createNode('cam').createPublisher('sensor_msgs/msg/Image', CAMERA, QOS_SENSOR_DATA);
     viewer = await connect(live?.url ?? '');
     const v = viewer;
-    await until(() => v.channels.has(CAMERA));
+    await until('the camera channel', () => v.channels.has(CAMERA));
     v.client.subscribe(v.channels.get(CAMERA)?.id ?? -1);
     await v.roundTrip();
 
@@ -238,7 +238,7 @@ describe('live view (Foxglove WebSocket server)', () => {
     const camera = bus.createNode('cam').createPublisher('sensor_msgs/msg/Image', CAMERA, QOS_SENSOR_DATA);
     viewer = await connect(live?.url ?? '');
     const v = viewer;
-    await until(() => v.channels.has(CAMERA));
+    await until('the camera channel', () => v.channels.has(CAMERA));
     v.client.subscribe(v.channels.get(CAMERA)?.id ?? -1);
     await v.roundTrip();
 
@@ -254,11 +254,11 @@ describe('live view (Foxglove WebSocket server)', () => {
     expect(stalled.sent).toBeLessThan(frames);
 
     v.socket().resume();
-    await until(() => v.received.length === stalled.sent);
+    await until('every message sent', () => v.received.length === stalled.sent);
     for (const m of v.received) expect(RawImage.parse(decode(m)).width).toBe(640);
 
     camera.publish(image(640, 480, 99));
-    await until(() => v.received.length === stalled.sent + 1);
+    await until('the message after the stall', () => v.received.length === stalled.sent + 1);
     expect(
       Buffer.from(RawImage.parse(decode(v.received.at(-1) ?? expect.unreachable())).data, 'base64')[0],
     ).toBe(99);
@@ -270,7 +270,7 @@ describe('live view (Foxglove WebSocket server)', () => {
     const camera = bus.createNode('cam').createPublisher('sensor_msgs/msg/Image', CAMERA, QOS_SENSOR_DATA);
     viewer = await connect(live?.url ?? '');
     const v = viewer;
-    await until(() => v.channels.has(CAMERA));
+    await until('the camera channel', () => v.channels.has(CAMERA));
     v.client.subscribe(v.channels.get(CAMERA)?.id ?? -1);
     await v.roundTrip();
 
@@ -282,7 +282,7 @@ describe('live view (Foxglove WebSocket server)', () => {
     await tick();
     clock.advance(100);
     camera.publish(image(8, 6, 42));
-    await until(() => v.received.length === 1);
+    await until('one message', () => v.received.length === 1);
     expect(Buffer.from(RawImage.parse(decode(v.received[0] ?? expect.unreachable())).data, 'base64')[0]).toBe(
       42,
     );

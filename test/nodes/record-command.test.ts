@@ -8,6 +8,7 @@ import { FileHandleReadable } from '@mcap/nodejs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseTopicSpec, recordCommand } from '../../nodes/record/main.ts';
 import { EmbeddedBus, ManualClock, QOS_COMMANDS, QOS_SENSOR_DATA } from '../../nodes/runtime/index.ts';
+import { until } from '../helpers/until.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -21,11 +22,7 @@ const CAMERA = '/camera/camera/color/image_raw';
 
 /** The command opens its file before subscribing; publish only once it listens. */
 async function subscribed(bus: EmbeddedBus, topic: string): Promise<void> {
-  const end = Date.now() + 5_000;
-  while ((bus.topics().get(topic)?.subscriptions ?? 0) === 0) {
-    if (Date.now() > end) throw new Error(`nothing subscribed to ${topic}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  await until(`a subscription to ${topic}`, () => (bus.topics().get(topic)?.subscriptions ?? 0) > 0);
 }
 
 async function topicsOf(file: string): Promise<[string, bigint][]> {

@@ -19,6 +19,7 @@ import {
 import { STEERING_NODE_NAME, STEERING_PARAMS } from '../../nodes/steering/params.ts';
 import { SteeringNode } from '../../nodes/steering/steering-node.ts';
 import { loadFixture } from '../helpers/fixture.ts';
+import { until } from '../helpers/until.ts';
 
 /** The real engine, with the option to hold the next inference (a stalled accelerator). */
 class StallableEngine implements SteeringEngine {
@@ -58,14 +59,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await engine.dispose();
 });
-
-const until = async (cond: () => boolean, what: string): Promise<void> => {
-  const end = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-};
 
 function frame(stampMs: number, shade = 0): Image {
   const data = new Uint8Array(640 * 480 * 3);
@@ -136,11 +129,12 @@ function rig(overrides: Record<string, unknown> = {}): Rig {
   };
 }
 
-async function drive(r: Rig, frames: number, periodMs = 33): Promise<void> {
+/** Sends frames `periodMs` apart, frame i stamped `ageMs(i)` before it is sent. */
+async function drive(r: Rig, frames: number, periodMs = 33, ageMs = (_i: number) => 0): Promise<void> {
   for (let i = 0; i < frames; i++) {
     const before = r.node.stats().processed + r.node.stats().late;
-    r.send(frame(r.clock.now(), i));
-    await until(() => r.node.stats().processed + r.node.stats().late > before, 'inference');
+    r.send(frame(r.clock.now() - ageMs(i), i));
+    await until('inference', () => r.node.stats().processed + r.node.stats().late > before);
     r.clock.advance(periodMs);
     await r.bus.flush();
   }
@@ -209,7 +203,7 @@ describe('steering node', () => {
     for (let i = 0; i < 3; i++) {
       const before = r.node.stats().processed;
       r.send(frame(r.clock.now() - 500, i));
-      await until(() => r.node.stats().processed > before, 'inference');
+      await until('inference', () => r.node.stats().processed > before);
       r.clock.advance(33);
     }
     await r.bus.flush();
@@ -228,7 +222,7 @@ describe('steering node', () => {
     r.clock.advance(400);
     expect(moving(r.node.output)).toBe(false);
     engine.release();
-    await until(() => r.node.stats().late === 1, 'late result');
+    await until('late result', () => r.node.stats().late === 1);
     expect(moving(r.node.output)).toBe(false);
     r.node.destroy();
   });
@@ -243,7 +237,7 @@ describe('steering node', () => {
       await r.bus.flush(); // each arrives while the first inference is held
     }
     engine.release();
-    await until(() => r.node.stats().processed === 2, 'two inferences');
+    await until('two inferences', () => r.node.stats().processed === 2);
     await new Promise((res) => setTimeout(res, 20));
     expect(r.node.stats()).toMatchObject({ received: 11, processed: 2, dropped: 9 });
     r.node.destroy();
@@ -266,7 +260,7 @@ describe('steering node', () => {
     r = rig({ autonomous_on_start: true });
     const bad = { ...frame(r.clock.now()), data: new Uint8Array(100) };
     r.send(bad);
-    await until(() => r.node.stats().rejected === 1, 'rejection');
+    await until('rejection', () => r.node.stats().rejected === 1);
     expect(r.logs[0]).toBe('skipped frame 1: frame 640x480 rgb8 has 100 bytes, expected at least 921600');
     await drive(r, 2);
     expect(r.node.stats().processed).toBe(2);
@@ -284,14 +278,19 @@ describe('steering node', () => {
         { reliability: 'reliable', history: 'keep_last', depth: 10, durability: 'volatile' },
         (m) => diags.push(m.status[0]!),
       );
-    await drive(r, 31);
+    // The clock stands still during inference, so each frame's latency is exactly its age:
+    // 0, 5, ..., 45 ms, 0 four times and the others three times in 31 frames.
+    await drive(r, 31, 33, (i) => (i % 10) * 5);
     await r.bus.flush();
     expect(diags.length).toBe(1);
     const values = Object.fromEntries(diags[0]!.values.map((v) => [v.key, v.value]));
     expect(values['model_version']).toBe('fixture');
     expect(values['watchdog']).toBe('driving');
     expect(Number(values['fps'])).toBeGreaterThan(25);
-    expect(Number(values['latency_p50_ms'])).toBeGreaterThanOrEqual(0);
+    expect(values['latency_p50_ms']).toBe('20.00');
+    expect(values['latency_p99_ms']).toBe('45.00');
+    expect(values['frames_received']).toBe('31');
+    expect(values['frames_dropped']).toBe('0');
     expect(diags[0]!.level).toBe(0);
     r.node.destroy();
   });

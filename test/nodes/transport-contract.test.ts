@@ -12,14 +12,7 @@ import {
   type Transport,
   type Twist,
 } from '../../nodes/runtime/index.ts';
-
-const until = async (cond: () => boolean, ms = 5000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+import { until } from '../helpers/until.ts';
 
 const twist = (x: number): Twist => ({ linear: { x, y: 0, z: 0 }, angular: { x: 0, y: 0, z: x / 2 } });
 
@@ -44,7 +37,7 @@ describe.each(transports)('transport contract: %s', (_name, available, make) => 
     const pub = a.createPublisher('geometry_msgs/msg/Twist', '/contract/cmd', QOS_COMMANDS);
     await new Promise((r) => setTimeout(r, transport!.kind === 'ros2' ? 500 : 0)); // DDS discovery
     for (let i = 1; i <= 5; i++) pub.publish(twist(i));
-    await until(() => got.length === 5);
+    await until('five messages', () => got.length === 5);
     expect(got.map((t) => t.linear.x)).toEqual([1, 2, 3, 4, 5]);
     expect(got[2]).toEqual(twist(3));
   });
@@ -61,7 +54,7 @@ describe.each(transports)('transport contract: %s', (_name, available, make) => 
       const pub = node.createPublisher('std_msgs/msg/Float32', '/contract/sensor', QOS_SENSOR_DATA);
       await new Promise((r) => setTimeout(r, transport!.kind === 'ros2' ? 500 : 0));
       for (let i = 0; i < 10; i++) pub.publish({ data: i }); // all before the subscriber runs
-      await until(() => got.includes(9));
+      await until('the message 9', () => got.includes(9));
       expect(got.at(-1)).toBe(9);
       expect(got.length).toBeLessThan(10);
     },
@@ -74,7 +67,7 @@ describe.each(transports)('transport contract: %s', (_name, available, make) => 
     pub.publish({ data: true });
     const got: boolean[] = [];
     node.createSubscription('std_msgs/msg/Bool', '/contract/enable', QOS_LATCHED, (m) => got.push(m.data));
-    await until(() => got.length === 1);
+    await until('one message', () => got.length === 1);
     expect(got).toEqual([true]);
   });
 
@@ -88,7 +81,7 @@ describe.each(transports)('transport contract: %s', (_name, available, make) => 
     const pub = node.createPublisher('std_msgs/msg/Float32', '/contract/close', QOS_COMMANDS);
     await new Promise((r) => setTimeout(r, transport!.kind === 'ros2' ? 500 : 0));
     pub.publish({ data: 1 });
-    await until(() => got.length === 1);
+    await until('one message', () => got.length === 1);
     sub.close();
     pub.publish({ data: 2 });
     await new Promise((r) => setTimeout(r, 50));
