@@ -15,3 +15,6 @@ export {
 export type { FleetPlan, PlanFile } from './plan.ts';
 export { decideRound, rejoinRound, resolveWeights } from './round.ts';
 export type { PeerModel, ResolvedWeights, RoundDecision } from './round.ts';
+export { Silo } from './silo.ts';
+export type { CheckpointStore, LocalTrainer, RoundReport, SiloCheckpoint, SiloOptions } from './silo.ts';
+export { FileCheckpointStore, TrainerLocalUpdate } from './adapters.ts';

@@ -1,0 +1,99 @@
+// Adapters between the silo and the rest of the project: the models' Trainer as a LocalTrainer,
+// and a checkpoint file. The checkpoint is the trainer's own safetensors checkpoint with the
+// silo's round, id and fleet added to its metadata, written by write-then-rename, so one file
+// holds everything a silo needs after kill -9 and `fadnet train --resume` could still read it.
+
+import { readFile } from 'node:fs/promises';
+
+import { writeFileAtomic } from '../../models/src/files.ts';
+import type { Trainer } from '../../models/src/train/trainer.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../models/src/weights/safetensors.ts';
+import type { WeightSet } from '../../models/src/weights/weight-set.ts';
+import { SiloCheckpointError } from './errors.ts';
+import type { CheckpointStore, LocalTrainer, SiloCheckpoint } from './silo.ts';
+
+/** The models' Trainer (Adam, its own data) as the silo's local update. */
+export class TrainerLocalUpdate implements LocalTrainer {
+  readonly #trainer: Trainer;
+
+  constructor(trainer: Trainer) {
+    this.#trainer = trainer;
+  }
+
+  async train(steps: number): Promise<void> {
+    for (let i = 0; i < steps; i++) await this.#trainer.trainStep();
+  }
+
+  weights(): WeightSet {
+    return this.#trainer.model.weights();
+  }
+
+  load(weights: WeightSet): void {
+    this.#trainer.model.load(weights);
+  }
+
+  state(): Uint8Array {
+    return this.#trainer.checkpointBytes();
+  }
+
+  restore(state: Uint8Array): void {
+    this.#trainer.restore(state);
+  }
+}
+
+const ROUND_KEY = 'silo.round';
+const ID_KEY = 'silo.id';
+const FLEET_KEY = 'silo.fleet';
+
+export class FileCheckpointStore implements CheckpointStore {
+  readonly file: string;
+  readonly #silo: string;
+  readonly #fleet: string;
+
+  constructor(file: string, owner: { readonly silo: string; readonly fleet: string }) {
+    this.file = file;
+    this.#silo = owner.silo;
+    this.#fleet = owner.fleet;
+  }
+
+  async load(): Promise<SiloCheckpoint | undefined> {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(this.file));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new SiloCheckpointError(this.file, 'cannot be read', { cause: error });
+    }
+    let metadata: Readonly<Record<string, string>>;
+    try {
+      metadata = decodeSafetensors(bytes).metadata;
+    } catch (error) {
+      throw new SiloCheckpointError(this.file, 'is not a readable safetensors checkpoint', { cause: error });
+    }
+    const owner = `silo ${metadata[ID_KEY]} of fleet ${metadata[FLEET_KEY]}`;
+    if (metadata[ID_KEY] !== this.#silo || metadata[FLEET_KEY] !== this.#fleet) {
+      throw new SiloCheckpointError(
+        this.file,
+        `belongs to ${owner}, not to silo ${this.#silo} of fleet ${this.#fleet}`,
+      );
+    }
+    const round = Number(metadata[ROUND_KEY]);
+    if (!Number.isInteger(round) || round < 0) {
+      throw new SiloCheckpointError(this.file, `round "${metadata[ROUND_KEY]}" is not a round number`);
+    }
+    return { round, trainer: bytes };
+  }
+
+  async save(checkpoint: SiloCheckpoint): Promise<void> {
+    const decoded = decodeSafetensors(checkpoint.trainer);
+    const bytes = encodeSafetensors(decoded.tensors, {
+      metadata: {
+        ...decoded.metadata,
+        [ROUND_KEY]: String(checkpoint.round),
+        [ID_KEY]: this.#silo,
+        [FLEET_KEY]: this.#fleet,
+      },
+    });
+    await writeFileAtomic(this.file, bytes);
+  }
+}
