@@ -51,15 +51,6 @@ export class SerialLinkError extends Error {
   }
 }
 
-/** The firmware answered the handshake with something the bridge cannot work with. */
-export class HandshakeError extends Error {
-  override readonly name = 'HandshakeError';
-
-  constructor(detail: string) {
-    super(`handshake failed: ${detail}`);
-  }
-}
-
 export function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
