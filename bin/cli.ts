@@ -1,5 +1,7 @@
 // The `fadnet` command line: each subcommand lives with its concern and is loaded on demand,
 // so `fadnet topology` never pays for loading TensorFlow.js or ONNX Runtime.
+import { z } from 'zod';
+import { UsageError, wantsHelp } from '../common/index.ts';
 
 export type Command = (args: string[]) => Promise<number>;
 
@@ -43,6 +45,10 @@ const commands: Record<string, CommandEntry> = {
   export: {
     summary: 'export a safetensors weight set to ONNX with its manifest',
     load: async () => (await import('../models/cli/export.ts')).exportCommand,
+  },
+  quantize: {
+    summary: 'the int8 (QDQ) package of a model, calibrated on simulator or recorded frames',
+    load: async () => (await import('../models/cli/quantize.ts')).quantizeCommand,
   },
   train: {
     summary: 'train FADNet locally on a dataset (checkpointed, resumable)',
@@ -92,10 +98,11 @@ async function nodeCommand(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   const entry = name === undefined ? undefined : nodes[name];
   if (entry === undefined) {
-    console.error(
-      usage('fadnet node <name> [--ros-args -p name:=value --params-file FILE -r from:=to]', nodes),
+    const text = usage(
+      'fadnet node <name> [--ros-args -p name:=value --params-file FILE -r from:=to]',
+      nodes,
     );
-    return 2;
+    return listing(name, text, 'node');
   }
   return (await entry.load())(rest);
 }
@@ -103,11 +110,18 @@ async function nodeCommand(args: string[]): Promise<number> {
 async function benchCommand(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   const entry = name === undefined ? undefined : benches[name];
-  if (entry === undefined) {
-    console.error(usage('fadnet bench <name> [--json]', benches));
-    return 2;
-  }
+  if (entry === undefined) return listing(name, usage('fadnet bench <name> [--json]', benches), 'benchmark');
   return (await entry.load())(rest);
+}
+
+/** A command group's table: asked for with --help (exit 0), else a mistake (exit 2). */
+function listing(name: string | undefined, text: string, what: string): number {
+  if (name !== undefined && wantsHelp([name])) {
+    console.log(text);
+    return 0;
+  }
+  console.error(name === undefined ? text : `fadnet: unknown ${what} "${name}"\n\n${text}`);
+  return 2;
 }
 
 function usage(head: string, table: Record<string, CommandEntry>): string {
@@ -132,9 +146,15 @@ export async function main(argv: string[]): Promise<number> {
       await entry.load()
     )(rest);
   } catch (error) {
+    const label = name === 'node' || name === 'bench' ? [name, rest[0]].join(' ') : name;
+    if (error instanceof UsageError) {
+      // One line naming the flag and the value; the usage is one --help away.
+      console.error(`fadnet ${label}: ${error.message} (fadnet ${label} --help shows the usage)`);
+      return 2;
+    }
     // Errors reaching here are bad input or a failed dependency: print the message with its
     // cause chain, not a stack, and exit non-zero.
-    console.error(`fadnet ${name}: ${describeError(error)}`);
+    console.error(`fadnet ${label}: ${describeError(error)}`);
     return 1;
   }
 }
@@ -143,7 +163,12 @@ export function describeError(error: unknown): string {
   const parts: string[] = [];
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
-    if (current instanceof Error) {
+    if (current instanceof z.ZodError) {
+      // A schema error's own message is a JSON dump of its issues. Under a wrapper that already
+      // said what was wrong it adds nothing; bare, it reads as one line per issue.
+      if (parts.length === 0) parts.push(z.prettifyError(current).replace(/\n\s*→ at /g, ' at '));
+      current = undefined;
+    } else if (current instanceof Error) {
       // Wrappers often quote their cause already; print each message once.
       if (!parts.some((p) => p.includes(current instanceof Error ? current.message : '')))
         parts.push(current.message);

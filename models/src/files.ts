@@ -1,22 +1,25 @@
 // File-system adapter of the model core: tensor files, weight files, model packages. The pure
 // codecs live elsewhere; this only reads, writes atomically and checks.
-import { open, readFile, rename, mkdir, rm } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureDir } from '../../common/index.ts';
 import { TensorFileError } from './errors.ts';
 import { FADNET_INPUT_SPEC } from './input-spec.ts';
 import {
   MANIFEST_SCHEMA_ID,
+  parseManifest,
   parseManifestText,
   sha256Hex,
   verifyOnnxBytes,
   type ModelManifest,
 } from './manifest.ts';
-import { exportFadnetOnnx, ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from './onnx/export.ts';
+import { ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from './onnx/export.ts';
+import { exportPrecisionOnnx, type PrecisionTarget } from './quantize/export.ts';
 import { weightsFromSafetensors, weightsToSafetensors, type WeightSet } from './weights/weight-set.ts';
 
 /** Write then rename, so a reader (or a crash) never sees half a file. */
 export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await ensureDir(path.dirname(file));
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
   const handle = await open(tmp, 'w');
   try {
@@ -75,13 +78,19 @@ export interface PackageOptions {
   readonly version: string;
   readonly weights: WeightSet;
   readonly provenance: ModelManifest['provenance'];
+  /** float32 unless said; int8 carries its calibrated ranges. */
+  readonly precision?: PrecisionTarget;
 }
 
-/** Exports ONNX and writes ONNX, safetensors and manifest; the manifest last, so it only ever names complete files. */
+/**
+ * Exports ONNX and writes ONNX, safetensors and manifest; the manifest last, so it only ever
+ * names complete files. The manifest is validated against its schema before anything is
+ * written: a name that is a path or a version the loader would reject writes nothing.
+ */
 export async function writeModelPackage(
   options: PackageOptions,
 ): Promise<{ manifest: ModelManifest; manifestPath: string }> {
-  const onnx = exportFadnetOnnx(options.weights, {
+  const { onnx, precision } = exportPrecisionOnnx(options.weights, options.precision ?? { kind: 'fp32' }, {
     modelName: options.name,
     producerVersion: options.version,
     metadata: { version: options.version },
@@ -106,8 +115,10 @@ export async function writeModelPackage(
     weights: { file: weightsFile, sha256: sha256Hex(safetensors) },
     input: FADNET_INPUT_SPEC,
     output: { shape: ['N', 1], meaning: 'steering', range: [-1, 1] },
+    precision,
     provenance: options.provenance,
   };
+  parseManifest(manifest, `the manifest of model ${JSON.stringify(options.name)}`);
   await writeFileAtomic(path.join(options.dir, onnxFile), onnx);
   await writeFileAtomic(path.join(options.dir, weightsFile), safetensors);
   const manifestPath = path.join(options.dir, `${options.name}.manifest.json`);

@@ -4,19 +4,35 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ManifestError } from './errors.ts';
 import { InputSpecSchema } from './input-spec.ts';
+import { PrecisionSpecSchema } from './quantize/precision.ts';
 
 export const MANIFEST_SCHEMA_ID = 'fadnet-edge/model-manifest@1';
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex sha256');
 
+/**
+ * A model's name becomes file names beside the manifest, and the manifest's file fields are
+ * resolved beside it: both must be plain names, never paths that climb out of the folder.
+ */
+export const PlainFileName = z
+  .string()
+  .regex(
+    /^(?!\.\.?$)[A-Za-z0-9._-]+$/,
+    'a plain file name (letters, digits, ".", "_" and "-"; no "/" and not "." or "..")',
+  );
+
+export const SemanticVersion = z
+  .string()
+  .regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'a semantic version such as 1.2.0');
+
 export const ManifestSchema = z
   .object({
     schema: z.literal(MANIFEST_SCHEMA_ID),
-    name: z.string().min(1),
-    version: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'a semantic version such as 1.2.0'),
+    name: PlainFileName,
+    version: SemanticVersion,
     onnx: z
       .object({
-        file: z.string().min(1),
+        file: PlainFileName,
         sha256: Sha256,
         bytes: z.number().int().positive(),
         opset: z.number().int().min(13),
@@ -24,10 +40,7 @@ export const ManifestSchema = z
         outputName: z.string().min(1),
       })
       .strict(),
-    weights: z
-      .object({ file: z.string().min(1), sha256: Sha256 })
-      .strict()
-      .optional(),
+    weights: z.object({ file: PlainFileName, sha256: Sha256 }).strict().optional(),
     input: InputSpecSchema,
     output: z
       .object({
@@ -36,6 +49,8 @@ export const ManifestSchema = z
         range: z.tuple([z.number(), z.number()]),
       })
       .strict(),
+    /** What the graph computes in and how it was quantized; absent in packages that predate it (float32). */
+    precision: PrecisionSpecSchema.optional(),
     provenance: z
       .object({
         data: z.array(z.string()),

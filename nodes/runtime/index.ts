@@ -15,5 +15,5 @@ export type * from './messages.ts';
 export { createTransport } from './select.ts';
 export { terminationSignal } from './signals.ts';
 export type { TerminationSignal } from './signals.ts';
-export { parameterSources, parseRosArgs, remapped, RosArgsError } from './ros-args.ts';
+export { createRemappedNode, parameterSources, parseRosArgs, remapped, RosArgsError } from './ros-args.ts';
 export type { ParameterSource, RosArgs } from './ros-args.ts';

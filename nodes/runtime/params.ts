@@ -3,24 +3,36 @@
 // Validation is separate from applying: a node starts only if every value is valid.
 import { parse as parseYaml } from 'yaml';
 
-export type ParamType = 'double' | 'integer' | 'bool' | 'string';
-type ValueOf<T extends ParamType> = T extends 'double' | 'integer'
+/** ROS 2's parameter kinds that nodes here use; `string_array` is ROS 2's STRING_ARRAY. */
+export type ParamType = 'double' | 'integer' | 'bool' | 'string' | 'string_array';
+type ElementOf<T extends ParamType> = T extends 'double' | 'integer'
   ? number
   : T extends 'bool'
     ? boolean
     : string;
+type ValueOf<T extends ParamType> = T extends 'string_array' ? readonly string[] : ElementOf<T>;
 
 export interface ParamDecl<T extends ParamType = ParamType> {
   readonly type: T;
   readonly default: ValueOf<T>;
   readonly description: string;
+  /** Bounds of a number (inclusive). */
   readonly min?: number;
   readonly max?: number;
-  readonly choices?: readonly string[];
+  /** The only values allowed; for a string_array, the only values each element may take. */
+  readonly choices?: readonly ElementOf<T>[];
+  /** Fewest elements a string_array may have. */
+  readonly minItems?: number;
 }
 
 export type ParamDecls = Readonly<Record<string, ParamDecl>>;
-export type ParamValues<D extends ParamDecls> = { -readonly [K in keyof D]: ValueOf<D[K]['type']> };
+// A parameter declared with choices has exactly those values as its type (steering_sign: -1 | 1).
+type DeclValue<P extends ParamDecl> = P extends { readonly choices: readonly (infer C)[] }
+  ? P['type'] extends 'string_array'
+    ? readonly C[]
+    : C
+  : ValueOf<P['type']>;
+export type ParamValues<D extends ParamDecls> = { -readonly [K in keyof D]: DeclValue<D[K]> };
 
 export class ParameterError extends Error {
   override readonly name = 'ParameterError';
@@ -72,7 +84,10 @@ function flatten(obj: Record<string, unknown>, prefix: string, out: Record<strin
   }
 }
 
-/** `-p name:=value` style overrides; values parse as YAML scalars like `ros2 run`. */
+/**
+ * `-p name:=value` style overrides; values parse as YAML like `ros2 run` does, so
+ * `-p providers:=[cuda,cpu]` is a list.
+ */
 export function parseOverrides(pairs: readonly string[], node: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const pair of pairs) {
@@ -85,6 +100,9 @@ export function parseOverrides(pairs: readonly string[], node: string): Record<s
 
 function check(node: string, name: string, decl: ParamDecl, value: unknown, source: string): unknown {
   const where = `parameter ${name} of node ${node} (from ${source})`;
+  const choices = decl.choices as readonly unknown[] | undefined;
+  const outsideChoices = (v: unknown): boolean => choices !== undefined && !choices.includes(v);
+  const expected = (): string => `expected one of ${choices!.map((c) => JSON.stringify(c)).join(', ')}`;
   switch (decl.type) {
     case 'double':
     case 'integer': {
@@ -101,6 +119,7 @@ function check(node: string, name: string, decl: ParamDecl, value: unknown, sour
           name,
         );
       }
+      if (outsideChoices(value)) throw new ParameterError(`${where} is ${value}, ${expected()}`, node, name);
       return value;
     }
     case 'bool':
@@ -110,14 +129,29 @@ function check(node: string, name: string, decl: ParamDecl, value: unknown, sour
     case 'string':
       if (typeof value !== 'string')
         throw new ParameterError(`${where} must be a string, got ${JSON.stringify(value)}`, node, name);
-      if (decl.choices !== undefined && !decl.choices.includes(value)) {
+      if (outsideChoices(value))
+        throw new ParameterError(`${where} is "${value}", ${expected()}`, node, name);
+      return value;
+    case 'string_array': {
+      // As ROS 2's STRING_ARRAY: a YAML list in a params file, `-p name:=[a,b]` on the command line.
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
         throw new ParameterError(
-          `${where} is "${value}", expected one of ${decl.choices.join(', ')}`,
+          `${where} must be a list of strings such as [a, b], got ${JSON.stringify(value)}`,
           node,
           name,
         );
       }
-      return value;
+      const bad = (value as string[]).find(outsideChoices);
+      if (bad !== undefined) throw new ParameterError(`${where} has "${bad}", ${expected()}`, node, name);
+      if (decl.minItems !== undefined && value.length < decl.minItems) {
+        throw new ParameterError(
+          `${where} has ${value.length} items, needs at least ${decl.minItems}`,
+          node,
+          name,
+        );
+      }
+      return [...(value as string[])];
+    }
   }
 }
 

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parametersFromYaml, parseOverrides } from './params.ts';
-import type { NodeHandle } from './transport.ts';
+import type { NodeHandle, Transport } from './transport.ts';
 
 export interface RosArgs {
   readonly params: string[];
@@ -72,6 +72,19 @@ export function remapped(node: NodeHandle, remaps: ReadonlyMap<string, string>):
     createSubscription: (type, topic, qos, cb) => node.createSubscription(type, map(topic), qos, cb),
     destroy: () => node.destroy(),
   };
+}
+
+/**
+ * A node on `transport` with `--ros-args` remaps in force: on ROS 2, rcl applies them itself
+ * (ros2 launch passes them through), so only the embedded bus needs them applied here.
+ */
+export function createRemappedNode(
+  transport: Transport,
+  name: string,
+  remaps: RosArgs['remaps'],
+): NodeHandle {
+  const node = transport.createNode(name);
+  return transport.kind === 'embedded' ? remapped(node, remaps) : node;
 }
 
 export interface ParameterSource {

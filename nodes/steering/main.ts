@@ -2,23 +2,31 @@
 // (`--ros-args -p ... --params-file ... -r from:=to`), on ROS 2 when sourced, else embedded.
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { numberArg, parseCommandArgs } from '../../common/index.ts';
 import { OnnxEngine } from '../../models/src/engine/onnx-engine.ts';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../../models/src/engine/engine.ts';
 import { loadModelPackage } from '../../models/src/files.ts';
 import { LiveView } from '../live/index.ts';
 import {
+  createRemappedNode,
   createTransport,
   EmbeddedBus,
   parameterSources,
   parseRosArgs,
-  ParameterError,
-  remapped,
   resolveParameters,
   terminationSignal,
   type Transport,
 } from '../runtime/index.ts';
 import { STEERING_NODE_NAME, STEERING_PARAMS } from './params.ts';
 import { SteeringNode, type SteeringParams } from './steering-node.ts';
+
+const USAGE = `usage: fadnet node steering [--embedded] [--live] [--live-port PORT]
+                          [--ros-args [-p name:=value] [--params-file FILE] [-r from:=to] [-r __node:=NAME]]
+
+  --embedded        the in-process bus even when ROS 2 is sourced
+  --live            on the embedded bus, serve the Foxglove live view
+  --live-port PORT  its port (default 8765)
+  parameters: ${Object.keys(STEERING_PARAMS).join(', ')}
+  (lists as YAML: -p execution_providers:=[cuda,cpu])`;
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -42,23 +50,6 @@ export async function loadSteeringParams(
   return resolveParameters(nodeName, STEERING_PARAMS, sources);
 }
 
-export function providersFrom(list: string, node: string): ExecutionProvider[] {
-  const names = list
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-  for (const n of names) {
-    if (!(EXECUTION_PROVIDERS as readonly string[]).includes(n)) {
-      throw new ParameterError(
-        `parameter execution_providers of node ${node}: unknown provider "${n}" (known: ${EXECUTION_PROVIDERS.join(', ')})`,
-        node,
-        'execution_providers',
-      );
-    }
-  }
-  return names as ExecutionProvider[];
-}
-
 export interface RunningSteering {
   readonly node: SteeringNode;
   stop(): Promise<void>;
@@ -78,14 +69,11 @@ export async function startSteering(
     inputName: model.manifest.onnx.inputName,
     outputName: model.manifest.onnx.outputName,
     config: {
-      executionProviders: providersFrom(params.execution_providers, nodeName),
+      executionProviders: [...params.execution_providers],
       intraOpThreads: params.intra_op_threads,
     },
   });
-  const handle =
-    transport.kind === 'embedded'
-      ? remapped(transport.createNode(nodeName), ros.remaps)
-      : transport.createNode(nodeName);
+  const handle = createRemappedNode(transport, nodeName, ros.remaps);
   const node = SteeringNode.create({
     node: handle,
     engine,
@@ -103,17 +91,28 @@ export async function startSteering(
 }
 
 export async function steeringNodeCommand(argv: string[]): Promise<number> {
-  const params = await loadSteeringParams(argv, parseRosArgs(argv).nodeName ?? STEERING_NODE_NAME);
-  const transport = await createTransport(argv.includes('--embedded') ? 'embedded' : 'auto');
+  const ros = parseRosArgs(argv);
+  const parsed = parseCommandArgs(ros.rest, {
+    embedded: { type: 'boolean', default: false },
+    live: { type: 'boolean', default: false },
+    'live-port': { type: 'string', default: '8765' },
+  });
+  if (parsed.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const livePort = numberArg('--live-port', parsed.values['live-port'], {
+    integer: true,
+    min: 0,
+    max: 65535,
+  });
+  const params = await loadSteeringParams(argv, ros.nodeName ?? STEERING_NODE_NAME);
+  const transport = await createTransport(parsed.values.embedded ? 'embedded' : 'auto');
   const running = await startSteering(transport, params, argv);
-  // In embedded mode the Foxglove live view is the way to see the node: `--live [PORT]`.
-  const liveAt = argv.indexOf('--live');
+  // In embedded mode the Foxglove live view is the way to see the node.
   const live =
-    liveAt >= 0 && transport instanceof EmbeddedBus
-      ? await LiveView.start({
-          bus: transport,
-          port: /^\d+$/.test(argv[liveAt + 1] ?? '') ? Number(argv[liveAt + 1]) : 8765,
-        })
+    parsed.values.live && transport instanceof EmbeddedBus
+      ? await LiveView.start({ bus: transport, port: livePort })
       : undefined;
   if (live !== undefined) console.error(`live view: connect Foxglove to ${live.url}`);
   await terminationSignal();

@@ -1,4 +1,5 @@
 // Every parameter of the steering node, with type, default and range (ROS 2 declares them so).
+import { EXECUTION_PROVIDERS } from '../../models/src/engine/engine.ts';
 import type { ParamDecls } from '../runtime/params.ts';
 
 export const STEERING_NODE_NAME = 'fadnet_steering';
@@ -46,9 +47,11 @@ export const STEERING_PARAMS = {
     description: 'model manifest (ONNX beside it)',
   },
   execution_providers: {
-    type: 'string',
-    default: 'cpu',
-    description: 'comma-separated ONNX Runtime providers in preference order, e.g. tensorrt,cuda,qnn,cpu',
+    type: 'string_array',
+    default: ['cpu'],
+    choices: EXECUTION_PROVIDERS,
+    minItems: 1,
+    description: 'ONNX Runtime providers in preference order, e.g. [tensorrt, cuda, qnn, cpu]',
   },
   intra_op_threads: {
     type: 'integer',
@@ -67,8 +70,7 @@ export const STEERING_PARAMS = {
   steering_sign: {
     type: 'integer',
     default: 1,
-    min: -1,
-    max: 1,
+    choices: [-1, 1],
     description: '+1 or -1; flip if the robot turns the wrong way',
   },
   steering_offset: {

@@ -75,6 +75,48 @@ fadnet_steering:
     ).toThrow('node fadnet_steering has no parameter cruise_sped (from robot.yaml)');
   });
 
+  it('allows only the declared choices: steering_sign is -1 or 1, never 0', () => {
+    const sign = (value: unknown): number =>
+      resolveParameters(STEERING_NODE_NAME, STEERING_PARAMS, [
+        { name: 'robot.yaml', values: { steering_sign: value } },
+      ]).steering_sign;
+    expect(sign(-1)).toBe(-1);
+    expect(sign(1)).toBe(1);
+    expect(() => sign(0)).toThrow(
+      new ParameterError(
+        'parameter steering_sign of node fadnet_steering (from robot.yaml) is 0, expected one of -1, 1',
+        'fadnet_steering',
+        'steering_sign',
+      ),
+    );
+  });
+
+  it('reads string arrays as ROS 2 STRING_ARRAY: YAML lists in files and -p name:=[a,b]', () => {
+    const decls = {
+      names: { type: 'string_array', default: ['a'], choices: ['a', 'b', 'c'], minItems: 1, description: '' },
+    } as const;
+    const yaml = 'n:\n  ros__parameters:\n    names: [b, c]\n';
+    expect(
+      resolveParameters('n', decls, [{ name: 'f.yaml', values: parametersFromYaml(yaml, 'n') }]).names,
+    ).toEqual(['b', 'c']);
+    expect(
+      resolveParameters('n', decls, [{ name: 'cli', values: parseOverrides(['names:=[c,a]'], 'n') }]).names,
+    ).toEqual(['c', 'a']);
+    expect(resolveParameters('n', decls).names).toEqual(['a']);
+    expect(() =>
+      resolveParameters('n', decls, [{ name: 'cli', values: parseOverrides(['names:=a,b'], 'n') }]),
+    ).toThrow('parameter names of node n (from cli) must be a list of strings such as [a, b], got "a,b"');
+    expect(() => resolveParameters('n', decls, [{ name: 'cli', values: { names: ['a', 'd'] } }])).toThrow(
+      'parameter names of node n (from cli) has "d", expected one of "a", "b", "c"',
+    );
+    expect(() => resolveParameters('n', decls, [{ name: 'cli', values: { names: [] } }])).toThrow(
+      'parameter names of node n (from cli) has 0 items, needs at least 1',
+    );
+    expect(() => resolveParameters('n', decls, [{ name: 'cli', values: { names: ['a', 1] } }])).toThrow(
+      'parameter names of node n (from cli) must be a list of strings such as [a, b], got ["a",1]',
+    );
+  });
+
   it('rejects malformed overrides and files', () => {
     expect(() => parseOverrides(['cruise_speed=1'], 'n')).toThrow(
       'parameter override "cruise_speed=1" is not name:=value',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedBus, parseRosArgs, QOS_COMMANDS, remapped } from '../../nodes/runtime/index.ts';
-import { loadSteeringParams, providersFrom } from '../../nodes/steering/main.ts';
+import { loadSteeringParams } from '../../nodes/steering/main.ts';
 
 describe('--ros-args as ros2 launch passes them', () => {
   it('parses parameters, params files, remaps and the node name', () => {
@@ -44,10 +44,25 @@ describe('--ros-args as ros2 launch passes them', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('rejects an unknown execution provider naming it', () => {
-    expect(providersFrom('tensorrt, cuda ,cpu', 'n')).toEqual(['tensorrt', 'cuda', 'cpu']);
-    expect(() => providersFrom('cuda,npu', 'n')).toThrow(
-      'parameter execution_providers of node n: unknown provider "npu"',
+  it('reads the provider list as a string array from a params file and from -p, as ros2 does', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'fadnet-rosargs-'));
+    const file = path.join(dir, 'p.yaml');
+    await writeFile(file, 'n:\n  ros__parameters:\n    execution_providers: [tensorrt, cuda, cpu]\n');
+    const fromFile = await loadSteeringParams(['--ros-args', '--params-file', file], 'n');
+    expect(fromFile.execution_providers).toEqual(['tensorrt', 'cuda', 'cpu']);
+    const fromFlag = await loadSteeringParams(
+      ['--ros-args', '--params-file', file, '-p', 'execution_providers:=[qnn,cpu]'],
+      'n',
+    );
+    expect(fromFlag.execution_providers).toEqual(['qnn', 'cpu']);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rejects an unknown execution provider naming it', async () => {
+    await expect(
+      loadSteeringParams(['--ros-args', '-p', 'execution_providers:=[cuda,npu]'], 'n'),
+    ).rejects.toThrow(
+      'parameter execution_providers of node n (from command line) has "npu", expected one of "tensorrt", "cuda", "qnn", "coreml", "dml", "webgpu", "cpu"',
     );
   });
 
