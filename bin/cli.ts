@@ -46,10 +46,6 @@ const commands: Record<string, CommandEntry> = {
     summary: 'export a safetensors weight set to ONNX with its manifest',
     load: async () => (await import('../models/cli/export.ts')).exportCommand,
   },
-  quantize: {
-    summary: 'the int8 (QDQ) package of a model, calibrated on simulator or recorded frames',
-    load: async () => (await import('../models/cli/quantize.ts')).quantizeCommand,
-  },
   train: {
     summary: 'train FADNet locally on a dataset (checkpointed, resumable)',
     load: async () => (await import('../models/cli/train.ts')).trainCommand,
