@@ -1,0 +1,369 @@
+// PeerExchange over MQTT (mqtt.js): the thin adapter around the pure codec, envelope and
+// receiver. It uses only what MQTT 3.1.1 and 5 both specify (QoS 1, retained messages, a Last
+// Will, persistent sessions), so the same code runs on the embedded aedes broker, mosquitto
+// (bridged or not) and clustered brokers such as EMQX or HiveMQ. Topic layout: README.md here.
+
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { z } from 'zod';
+
+import { validateWeights, type WeightSet } from '../../models/src/weights/weight-set.ts';
+import { encodeWeights } from './codec.ts';
+import { chunkUpdate } from './envelope.ts';
+import { BrokerConnectError, ExchangeConfigError, PublishError } from './errors.ts';
+import { weightNorm, type NormGateOptions } from './gates.ts';
+import { ModelInbox, systemClock, type ExchangeClock } from './inbox.ts';
+import type { SiloKeys, TrustedKeys } from './keys.ts';
+import type { ReassemblyLimits } from './reassembly.ts';
+import { DEFAULT_REASSEMBLY_LIMITS } from './reassembly.ts';
+import { UpdateReceiver, type ReceiveEvent } from './receiver.ts';
+import { checkName, chunkFilter, chunkTopic, parseTopic, presenceFilter, presenceTopic } from './topics.ts';
+import type { Encoding, ModelUpdate, PeerExchange, Rejection } from './types.ts';
+
+export interface ConnectOptions {
+  /** mqtt://host:port (or mqtts://, ws://) of any MQTT 3.1.1 or 5 broker. */
+  readonly url: string;
+  readonly fleet: string;
+  readonly silo: string;
+  /** This silo's signing key. */
+  readonly keys: SiloKeys;
+  /** The fleet's trusted public keys; updates from any other signer are refused. */
+  readonly trusted: TrustedKeys;
+  /** How this silo's updates travel. */
+  readonly encoding: Encoding;
+  /** Receive only these peers' models (the overlay's in-neighbours); every silo of the fleet when absent. */
+  readonly peers?: readonly string[];
+  /** Payload bytes per chunk message (64 KiB by default). */
+  readonly chunkBytes?: number;
+  /** Recent rounds held per peer (8 by default). */
+  readonly heldRounds?: number;
+  readonly limits?: ReassemblyLimits;
+  readonly norm?: NormGateOptions;
+  /** MQTT protocol: 4 (3.1.1, the default) or 5. */
+  readonly protocolVersion?: 4 | 5;
+  readonly clock?: ExchangeClock;
+  /** One line per event worth a human's attention (rejections, reconnects); stderr by default. */
+  readonly log?: (line: string) => void;
+  readonly connectTimeoutMs?: number;
+  readonly reconnectPeriodMs?: number;
+}
+
+export interface ExchangeStats {
+  readonly published: number;
+  readonly accepted: number;
+  /** Chunks of updates already accepted or refused (redeliveries, retained copies, republishes). */
+  readonly duplicates: number;
+  readonly rejected: number;
+  /** Payloads being reassembled now. */
+  readonly pending: number;
+  readonly reconnects: number;
+}
+
+/** A silo's retained presence; its Last Will says offline. */
+export const presenceSchema = z.strictObject({
+  v: z.literal(1),
+  silo: z.string(),
+  state: z.enum(['online', 'offline']),
+  at: z.number(),
+  encoding: z.enum(['f32', 'f16', 'int8', 'int8-channel']).optional(),
+});
+export type Presence = z.infer<typeof presenceSchema>;
+
+const DEFAULT_CHUNK_BYTES = 64 * 1024;
+const DEFAULT_HELD_ROUNDS = 8;
+/** Session kept by an MQTT 5 broker while the silo is away (3.1.1 brokers keep it until cleaned). */
+const SESSION_EXPIRY_S = 3600;
+
+export class MqttExchange implements PeerExchange {
+  readonly silo: string;
+  readonly #o: ConnectOptions;
+  readonly #client: MqttClient;
+  readonly #clock: ExchangeClock;
+  readonly #log: (line: string) => void;
+  readonly #receiver: UpdateReceiver;
+  readonly #inbox: ModelInbox;
+  readonly #listeners = new Set<(r: Rejection) => void>();
+  readonly #presence = new Map<string, Presence>();
+  #counter = 0;
+  #newestChunks: Uint8Array[] = [];
+  #connects = 0;
+  #closed = false;
+  #cancelExpiry: () => void = () => {};
+  #stats = { published: 0, accepted: 0, duplicates: 0, rejected: 0, reconnects: 0 };
+
+  private constructor(o: ConnectOptions, client: MqttClient) {
+    this.silo = o.silo;
+    this.#o = o;
+    this.#client = client;
+    this.#clock = o.clock ?? systemClock;
+    this.#log = o.log ?? ((line) => console.error(line));
+    this.#receiver = new UpdateReceiver({
+      fleet: o.fleet,
+      self: o.silo,
+      trusted: o.trusted,
+      limits: o.limits ?? DEFAULT_REASSEMBLY_LIMITS,
+      ...(o.norm === undefined ? {} : { norm: o.norm }),
+    });
+    this.#inbox = new ModelInbox(o.heldRounds ?? DEFAULT_HELD_ROUNDS, this.#clock);
+  }
+
+  /** Connects, subscribes and announces presence; throws BrokerConnectError when the broker cannot be reached. */
+  static async connect(o: ConnectOptions): Promise<MqttExchange> {
+    checkName('fleet', o.fleet);
+    checkName('silo', o.silo);
+    for (const p of o.peers ?? []) checkName('silo', p);
+    const own = o.trusted.get(o.silo);
+    if (own !== undefined && !own.equals(o.keys.publicKey)) {
+      throw new ExchangeConfigError(
+        `silo "${o.silo}"'s key does not match its entry in the trusted keys: peers would refuse every update`,
+      );
+    }
+    const v5 = o.protocolVersion === 5;
+    const options: IClientOptions = {
+      clientId: `fadnet-${o.fleet}-${o.silo}`,
+      protocolVersion: v5 ? 5 : 4,
+      // A persistent session: QoS 1 chunks published while this silo was briefly away are queued.
+      clean: false,
+      resubscribe: false, // #onConnect subscribes on every connection, session or not
+      reconnectPeriod: o.reconnectPeriodMs ?? 1000,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      keepalive: 30,
+      will: {
+        topic: presenceTopic(o.fleet, o.silo),
+        payload: Buffer.from(JSON.stringify({ v: 1, silo: o.silo, state: 'offline', at: 0 })),
+        qos: 1,
+        retain: true,
+      },
+      ...(v5 ? { properties: { sessionExpiryInterval: SESSION_EXPIRY_S } } : {}),
+    };
+    const client = mqtt.connect(o.url, options);
+    const exchange = new MqttExchange(o, client);
+    // Handlers go on before the first CONNACK, so messages a persistent session queued are not missed.
+    client.on('message', (topic, payload) => exchange.#onMessage(topic, payload));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const fail = (error: Error): void => {
+          client.off('connect', ok);
+          reject(error);
+        };
+        const ok = (): void => {
+          client.off('error', fail);
+          client.off('close', closed);
+          resolve();
+        };
+        const closed = (): void => fail(new Error('connection closed before CONNACK'));
+        client.once('connect', ok);
+        client.once('error', fail);
+        client.once('close', closed);
+      });
+      await exchange.#onConnect();
+    } catch (error) {
+      client.end(true);
+      throw new BrokerConnectError(o.url, (error as Error).message, { cause: error });
+    }
+    client.on('connect', () => {
+      exchange.#stats.reconnects++;
+      exchange.#log(`fleet exchange ${o.silo}: reconnected to ${o.url}`);
+      exchange
+        .#onConnect()
+        .catch((error: unknown) =>
+          exchange.#log(`fleet exchange ${o.silo}: after reconnecting: ${(error as Error).message}`),
+        );
+    });
+    client.on('offline', () =>
+      exchange.#log(`fleet exchange ${o.silo}: broker ${o.url} unreachable, retrying`),
+    );
+    client.on('error', (error) => exchange.#log(`fleet exchange ${o.silo}: ${error.message}`));
+    exchange.#scheduleExpiry();
+    return exchange;
+  }
+
+  async publishModel(round: number, weights: WeightSet): Promise<void> {
+    if (this.#closed) throw new PublishError(`silo ${this.silo}: publishModel after close()`);
+    if (!(Number.isSafeInteger(round) && round >= 0)) {
+      throw new RangeError(`round must be a non-negative integer, got ${round}`);
+    }
+    const checked = validateWeights(weights); // a bad local model is a programming error: throws WeightError
+    // Strictly increasing, and across restarts too without storing it: the clock moves on.
+    this.#counter = Math.max(this.#counter + 1, Math.floor(this.#clock.now()));
+    const chunks = chunkUpdate({
+      fleet: this.#o.fleet,
+      silo: this.silo,
+      round,
+      counter: this.#counter,
+      encoding: this.#o.encoding,
+      payload: encodeWeights(checked, this.#o.encoding),
+      privateKey: this.#o.keys.privateKey,
+      chunkBytes: this.#o.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    });
+    this.#receiver.noteOwnNorm(weightNorm(checked));
+    const stale = this.#newestChunks.length;
+    this.#newestChunks = chunks;
+    await this.#publishChunks(chunks, stale);
+    this.#stats.published++;
+  }
+
+  modelOf(
+    peer: string,
+    round: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<ModelUpdate | undefined> {
+    if (this.#closed) return Promise.resolve(undefined);
+    return this.#inbox.wait(peer, round, timeoutMs, signal);
+  }
+
+  newest(peer: string): ModelUpdate | undefined {
+    return this.#inbox.newest(peer);
+  }
+
+  /** Rounds of `peer` held now, ascending. */
+  heldRounds(peer: string): number[] {
+    return this.#inbox.heldRounds(peer);
+  }
+
+  /** The newest retained presence of `peer` (online, or offline by its Last Will or its close). */
+  presence(peer: string): Presence | undefined {
+    return this.#presence.get(peer);
+  }
+
+  onRejected(listener: (rejection: Rejection) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  stats(): ExchangeStats {
+    return { ...this.#stats, pending: this.#receiver.pending };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#cancelExpiry();
+    this.#inbox.close();
+    if (this.#client.connected) {
+      // Say goodbye in the retained status, as the Last Will would have on a crash.
+      await this.#client
+        .publishAsync(presenceTopic(this.#o.fleet, this.silo), this.#presenceBytes('offline'), {
+          qos: 1,
+          retain: true,
+        })
+        .catch(() => undefined);
+    }
+    await this.#client.endAsync();
+  }
+
+  async #onConnect(): Promise<void> {
+    const first = this.#connects++ === 0;
+    const filters = (this.#o.peers ?? [undefined]).map((p) => chunkFilter(this.#o.fleet, p));
+    await this.#client.subscribeAsync([...filters, presenceFilter(this.#o.fleet)], { qos: 1 });
+    await this.#client.publishAsync(presenceTopic(this.#o.fleet, this.silo), this.#presenceBytes('online'), {
+      qos: 1,
+      retain: true,
+    });
+    // A broker that restarted without its store lost the retained newest model (and maybe chunks
+    // in flight): publish it again. Receivers that already hold it see a duplicate and drop it.
+    if (!first && this.#newestChunks.length > 0) await this.#publishChunks(this.#newestChunks, 0);
+  }
+
+  async #publishChunks(chunks: readonly Uint8Array[], staleCount: number): Promise<void> {
+    const { fleet } = this.#o;
+    const sends = chunks.map((c, i) =>
+      this.#client.publishAsync(
+        chunkTopic(fleet, this.silo, i),
+        Buffer.from(c.buffer, c.byteOffset, c.length),
+        {
+          qos: 1,
+          retain: true,
+        },
+      ),
+    );
+    // An empty retained message deletes a retained chunk the previous, longer update left behind.
+    for (let i = chunks.length; i < staleCount; i++) {
+      sends.push(
+        this.#client.publishAsync(chunkTopic(fleet, this.silo, i), Buffer.alloc(0), { qos: 1, retain: true }),
+      );
+    }
+    try {
+      await Promise.all(sends);
+    } catch (error) {
+      throw new PublishError(`silo ${this.silo}: the broker did not acknowledge every chunk`, {
+        cause: error,
+      });
+    }
+  }
+
+  #presenceBytes(state: 'online' | 'offline'): Buffer {
+    const p: Presence = { v: 1, silo: this.silo, state, at: this.#clock.now(), encoding: this.#o.encoding };
+    return Buffer.from(JSON.stringify(p));
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    if (this.#closed) return;
+    const t = parseTopic(this.#o.fleet, topic);
+    switch (t.kind) {
+      case 'other':
+        return;
+      case 'presence':
+        this.#onPresence(t.silo, payload);
+        return;
+      case 'chunk':
+        // Own chunks echo back on a wildcard subscription; an empty one is a cleared retained chunk.
+        if (t.silo === this.silo || payload.length === 0) return;
+        for (const e of this.#receiver.receive(t.silo, payload, this.#clock.now())) this.#onEvent(e);
+        return;
+    }
+  }
+
+  #onPresence(silo: string, payload: Buffer): void {
+    if (payload.length === 0) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+    const parsed = presenceSchema.safeParse(json);
+    if (!parsed.success || parsed.data.silo !== silo) {
+      this.#log(
+        `fleet exchange ${this.silo}: ignored a malformed presence message on silo "${silo}"'s topic`,
+      );
+      return;
+    }
+    this.#presence.set(silo, parsed.data);
+  }
+
+  #onEvent(e: ReceiveEvent): void {
+    switch (e.kind) {
+      case 'accepted':
+        this.#stats.accepted++;
+        this.#inbox.put(e.update);
+        return;
+      case 'duplicate':
+        this.#stats.duplicates++;
+        return;
+      case 'progress':
+        return;
+      case 'rejected': {
+        this.#stats.rejected++;
+        const r = e.rejection;
+        this.#log(
+          `fleet exchange ${this.silo}: rejected update from ${r.silo ?? 'unknown silo'} round ${r.round ?? '?'}: ${r.reason}`,
+        );
+        for (const l of this.#listeners) l(r);
+        return;
+      }
+    }
+  }
+
+  #scheduleExpiry(): void {
+    const period = Math.max(100, (this.#o.limits ?? DEFAULT_REASSEMBLY_LIMITS).timeoutMs / 4);
+    const tick = (): void => {
+      for (const e of this.#receiver.expire(this.#clock.now())) this.#onEvent(e);
+      this.#cancelExpiry = this.#clock.after(period, tick);
+    };
+    this.#cancelExpiry = this.#clock.after(period, tick);
+  }
+}
+
+/** The async factory the silo uses: `connect({ url, fleet, silo, keys, trusted, encoding })`. */
+export const connect = (o: ConnectOptions): Promise<MqttExchange> => MqttExchange.connect(o);
