@@ -13,12 +13,13 @@ import { readNetworkFile } from './files.ts';
 import { fleetFromConnectivity, PROFILES } from './fleet.ts';
 import type { Fleet } from './fleet.ts';
 import { improveMultigraph } from './improve.ts';
+import { paperNetworkPath } from './paper-networks.ts';
 import { OVERLAY_NAMES, planTopology } from './planner.ts';
 import type { TopologyPlan } from './planner.ts';
 import { syntheticNetwork } from './synthetic.ts';
 
 export interface BenchOptions {
-  /** Ebone's GML (default: ../shared/networks/ebone.gml from the working directory). */
+  /** Ebone's GML (default: the copy in fleet/topology/networks). */
   readonly networkPath?: string;
   readonly repeats?: number;
 }
@@ -53,7 +54,7 @@ function summary(plan: TopologyPlan): string {
 export async function runBench(options: BenchOptions = {}): Promise<string[]> {
   const lines: string[] = [];
   const repeats = options.repeats ?? 5;
-  const path = options.networkPath ?? resolve(process.cwd(), '../shared/networks/ebone.gml');
+  const path = options.networkPath ?? paperNetworkPath('ebone');
   const planAll = (fleet: Fleet, rounds: number): TopologyPlan =>
     planTopology(fleet, { overlays: OVERLAY_NAMES, tMax: 5, rounds });
 

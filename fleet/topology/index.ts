@@ -23,6 +23,8 @@ export { fleetFromMeasurements, measurementsSchema, parseMeasurements } from './
 export type { Measurements } from './measurements.ts';
 export { mixingMatrix, SELF_WEIGHT, SHARED_WEIGHT, siloRounds } from './mixing.ts';
 export type { SiloRound, StrongInNeighbour } from './mixing.ts';
+export { PAPER_NETWORKS, paperNetworkPath } from './paper-networks.ts';
+export type { PaperNetwork } from './paper-networks.ts';
 export { buildMultigraph, isolatedSilos, isStrong, stateOfRound, strongShare } from './multigraph.ts';
 export type { Multigraph } from './multigraph.ts';
 export { ringOverlay } from './christofides.ts';

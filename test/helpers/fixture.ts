@@ -1,22 +1,22 @@
-// The shared parity fixture, found relative to the project root as the shared/ README asks.
+// The FADNet parity fixture (test/fixtures/fadnet/README.md), found relative to this file so the
+// tests run from any working directory of a plain clone.
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const SHARED_DIR = path.resolve(process.cwd(), '../shared');
-export const FIXTURE_DIR = path.join(SHARED_DIR, 'reference/fadnet');
+export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/fadnet/', import.meta.url));
 
-export function sharedFile(relative: string): string {
-  const file = path.join(SHARED_DIR, relative);
-  if (!existsSync(file)) {
-    throw new Error(
-      `shared file ${relative} is missing: tests expect the shared/ folder beside the project root`,
-    );
-  }
+/** The fixture's files. */
+export type FixtureFile = 'weights.safetensors' | 'inputs.f32' | 'outputs.f32' | 'features.f32';
+
+/** The path of one of the fixture's files; throws naming it when it is missing. */
+export function fixtureFile(name: FixtureFile): string {
+  const file = `${FIXTURE_DIR}${name}`;
+  if (!existsSync(file)) throw new Error(`fixture file ${name} is missing from test/fixtures/fadnet`);
   return file;
 }
 
-export function readF32(relative: string): Float32Array {
-  const buf = readFileSync(sharedFile(relative));
+function readF32(name: FixtureFile): Float32Array {
+  const buf = readFileSync(fixtureFile(name));
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
@@ -29,9 +29,9 @@ export interface Fixture {
 
 export function loadFixture(): Fixture {
   return {
-    weightsBytes: new Uint8Array(readFileSync(sharedFile('reference/fadnet/weights.safetensors'))),
-    inputs: readF32('reference/fadnet/inputs.f32'),
-    outputs: readF32('reference/fadnet/outputs.f32'),
-    features: readF32('reference/fadnet/features.f32'),
+    weightsBytes: new Uint8Array(readFileSync(fixtureFile('weights.safetensors'))),
+    inputs: readF32('inputs.f32'),
+    outputs: readF32('outputs.f32'),
+    features: readF32('features.f32'),
   };
 }

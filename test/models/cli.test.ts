@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { loadFixture, sharedFile } from '../helpers/fixture.ts';
+import { fixtureFile, loadFixture } from '../helpers/fixture.ts';
 
 const run = promisify(execFile);
 const CLI = path.resolve('bin/fadnet.mjs');
@@ -16,9 +16,9 @@ describe('fadnet infer', () => {
         CLI,
         'infer',
         '--weights',
-        sharedFile('reference/fadnet/weights.safetensors'),
+        fixtureFile('weights.safetensors'),
         '--tensor',
-        sharedFile('reference/fadnet/inputs.f32'),
+        fixtureFile('inputs.f32'),
         '--engine',
         engine,
         '--json',
@@ -40,7 +40,7 @@ describe('fadnet infer', () => {
       CLI,
       'infer',
       '--weights',
-      sharedFile('reference/fadnet/weights.safetensors'),
+      fixtureFile('weights.safetensors'),
       '--tensor',
       bad,
     ]).catch((e: { code: number; stderr: string }) => e);

@@ -1,30 +1,20 @@
-// Test helper: the paper's networks live in the shared folder next to the project.
+// Test helper: the paper's networks as the planner ships them (fleet/topology/networks).
 
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 
 import {
   connectivityFromNetwork,
   fleetFromConnectivity,
+  PAPER_NETWORKS,
+  paperNetworkPath,
   parseGml,
   PROFILES,
 } from '../../fleet/topology/index.ts';
-import type { Fleet, ProfileName } from '../../fleet/topology/index.ts';
+import type { Fleet, PaperNetwork, ProfileName } from '../../fleet/topology/index.ts';
 
-export const NETWORKS_DIR = resolve(process.cwd(), '../shared/networks');
-export const NETWORK_NAMES = ['gaia', 'amazon_us', 'geantdistance', 'exodus', 'ebone'] as const;
-export type NetworkName = (typeof NETWORK_NAMES)[number];
-
-export function networkPath(name: NetworkName): string {
-  const path = resolve(NETWORKS_DIR, `${name}.gml`);
-  if (!existsSync(path)) {
-    throw new Error(
-      `network file ${path} is missing: the tests read the paper's networks from ../shared/networks ` +
-        'relative to the project root (run vitest from the project root)',
-    );
-  }
-  return path;
-}
+export const NETWORK_NAMES = PAPER_NETWORKS;
+export type NetworkName = PaperNetwork;
+export const networkPath = paperNetworkPath;
 
 export function networkText(name: NetworkName): string {
   return readFileSync(networkPath(name), 'utf8');
