@@ -6,6 +6,7 @@ export { MIX_RULE_NAMES, mixModels, parseMixRule } from './mixing.ts';
 export type { MixRule, WeightedModel } from './mixing.ts';
 export {
   defaultPlan,
+  inNeighbours,
   parsePlan,
   PLAN_FORMAT,
   planFileFromTopology,

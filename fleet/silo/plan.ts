@@ -149,3 +149,10 @@ export function siloIndex(plan: FleetPlan, id: string, source = 'plan'): number 
   if (i < 0) throw new FleetPlanError(source, `silo "${id}" is not in the fleet (${plan.ids.join(', ')})`);
   return i;
 }
+
+/** The silos whose models `id` ever mixes (its overlay in-neighbours): the peers its exchange listens to. */
+export function inNeighbours(plan: FleetPlan, id: string): string[] {
+  const i = siloIndex(plan, id);
+  const ids = plan.multigraph.overlay.arcs.filter((a) => a.to === i).map((a) => plan.ids[a.from]!);
+  return [...new Set(ids)];
+}

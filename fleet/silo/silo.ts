@@ -11,7 +11,7 @@ import { SiloConfigError } from './errors.ts';
 import { mixModels } from './mixing.ts';
 import type { MixRule, WeightedModel } from './mixing.ts';
 import type { FleetPlan } from './plan.ts';
-import { siloIndex } from './plan.ts';
+import { inNeighbours } from './plan.ts';
 import { decideRound, rejoinRound, resolveWeights } from './round.ts';
 
 /** The local-update side of a silo: its model and the optimiser that trains it on local data. */
@@ -100,10 +100,11 @@ export class Silo {
 
   /**
    * Restores the last checkpoint when there is one, then joins at the fleet's current round:
-   * the newest retained model of any peer, if that is further on than the checkpoint.
+   * the newest retained model of any in-neighbour (the peers it hears), if that is further on
+   * than the checkpoint.
    */
   static async start(options: SiloOptions): Promise<Silo> {
-    siloIndex(options.plan, options.id);
+    const peers = inNeighbours(options.plan, options.id);
     if (options.exchange.silo !== options.id) {
       throw new SiloConfigError(`silo ${options.id} was given the exchange of silo ${options.exchange.silo}`);
     }
@@ -120,7 +121,6 @@ export class Silo {
     const log = options.log ?? ((line: string) => console.log(line));
     const saved = await options.checkpoints.load();
     if (saved !== undefined) options.trainer.restore(saved.trainer);
-    const peers = options.plan.ids.filter((id) => id !== options.id);
     const newest = await waitForPeers(options.exchange, peers, options.clock, options.rejoinWaitMs ?? 2_000);
     const round = rejoinRound(saved?.round ?? 0, newest);
     const fleetRound = rejoinRound(0, newest);

@@ -15,45 +15,16 @@ import {
   rejoinRound,
   resolveWeights,
 } from '../../fleet/silo/index.ts';
-import type { FleetPlan } from '../../fleet/silo/index.ts';
 import {
   DEFAULT_T_MAX,
   fleetFromConnectivity,
   connectivityFromNetwork,
-  isStrong,
   mixingMatrix,
   planTopology,
   PROFILES,
   syntheticNetwork,
 } from '../../fleet/topology/index.ts';
-
-const IDS = ['rb-a', 'rb-b', 'rb-c', 'rb-d'];
-
-/** A ring with mixed multiplicities and one staggered phase, plus a chord: stale and fresh arcs. */
-function mixedPlan(): FleetPlan {
-  return parsePlan(
-    {
-      format: PLAN_FORMAT,
-      silos: IDS,
-      arcs: [
-        { from: 'rb-a', to: 'rb-b', multiplicity: 1 },
-        { from: 'rb-b', to: 'rb-c', multiplicity: 2 },
-        { from: 'rb-c', to: 'rb-d', multiplicity: 3, phase: 1 },
-        { from: 'rb-d', to: 'rb-a', multiplicity: 2 },
-        { from: 'rb-a', to: 'rb-c', multiplicity: 3 },
-      ],
-    },
-    'test-plan.json',
-  );
-}
-
-/** The round whose model arrives over arc e at round k, computed from the arc's history alone. */
-function arrivingRound(plan: FleetPlan, e: number, k: number): number {
-  if (k === 0 || isStrong(plan.multigraph, e, (k - 1) % plan.multigraph.stateCount)) return k;
-  let last = k - 1;
-  while (last >= 0 && !isStrong(plan.multigraph, e, last % plan.multigraph.stateCount)) last--;
-  return last + 1; // the round the arc turned weak (0 when it was never strong before)
-}
+import { arrivingRound, IDS, mixedPlan } from './silo-plans.ts';
 
 describe('decideRound', () => {
   it('gives every silo the weights of the mixing matrix and the model round of the arc history', () => {
