@@ -1,6 +1,7 @@
 // `fadnet record --out FILE.mcap [--topics /a,/b:pkg/msg/Type] [--duration S]`: records live
 // topics to MCAP as `ros2 bag record` would, on ROS 2 when sourced, else on the embedded bus.
 // Stops on SIGINT/SIGTERM or after the duration and prints what it recorded per topic.
+import { numberArg, parseCommandArgs, UsageError, wantsHelp } from '../../common/index.ts';
 import {
   createTransport,
   MESSAGE_TYPE_NAMES,
@@ -71,38 +72,28 @@ export function parseTopicSpec(spec: string): RecordedTopic {
   return { topic, type };
 }
 
+/** The arguments of `fadnet record`; throws RecordArgsError or UsageError naming what was wrong. */
 export function parseRecordArgs(args: readonly string[]): RecordArgs {
-  let out: string | undefined;
+  const parsed = parseCommandArgs(args, {
+    out: { type: 'string' },
+    topics: { type: 'string' },
+    duration: { type: 'string' },
+  });
+  if (parsed.help) throw new RecordArgsError('--help asks for the usage, not a recording');
+  const { values } = parsed;
+  if (values.out === undefined) throw new RecordArgsError('--out is required');
   let topics: readonly RecordedTopic[] = DEFAULT_RECORD_TOPICS;
-  let durationS: number | undefined;
-  for (let i = 0; i < args.length; i += 2) {
-    const flag = args[i]!;
-    const value = args[i + 1];
-    if (value === undefined) throw new RecordArgsError(`${flag} needs a value`);
-    switch (flag) {
-      case '--out':
-        out = value;
-        break;
-      case '--topics': {
-        const specs = value.split(',').filter((s) => s.trim() !== '');
-        topics = specs.map((s) => parseTopicSpec(s.trim()));
-        const names = topics.map((t) => t.topic);
-        const twice = names.find((n, k) => names.indexOf(n) !== k);
-        if (twice !== undefined) throw new RecordArgsError(`topic ${twice} is listed twice`);
-        if (topics.length === 0) throw new RecordArgsError('--topics lists no topic');
-        break;
-      }
-      case '--duration':
-        durationS = Number(value);
-        if (!(durationS > 0))
-          throw new RecordArgsError(`--duration must be a positive number of seconds, got ${value}`);
-        break;
-      default:
-        throw new RecordArgsError(`unknown option ${flag}`);
-    }
+  if (values.topics !== undefined) {
+    const specs = values.topics.split(',').filter((s) => s.trim() !== '');
+    topics = specs.map((s) => parseTopicSpec(s.trim()));
+    const names = topics.map((t) => t.topic);
+    const twice = names.find((n, k) => names.indexOf(n) !== k);
+    if (twice !== undefined) throw new RecordArgsError(`topic ${twice} is listed twice`);
+    if (topics.length === 0) throw new RecordArgsError('--topics lists no topic');
   }
-  if (out === undefined) throw new RecordArgsError('--out is required');
-  return { out, topics, durationS };
+  const durationS =
+    values.duration === undefined ? undefined : numberArg('--duration', values.duration, { above: 0 });
+  return { out: values.out, topics, durationS };
 }
 
 export interface RecordIo {
@@ -130,11 +121,15 @@ function describe(error: unknown): string {
 export async function recordCommand(args: string[], io: RecordIo = {}): Promise<number> {
   const stdout = io.stdout ?? console.log;
   const stderr = io.stderr ?? console.error;
+  if (wantsHelp(args)) {
+    stdout(USAGE);
+    return 0;
+  }
   let parsed: RecordArgs;
   try {
     parsed = parseRecordArgs(args);
   } catch (error) {
-    if (!(error instanceof RecordArgsError)) throw error;
+    if (!(error instanceof RecordArgsError || error instanceof UsageError)) throw error;
     stderr(`fadnet record: ${error.message}\n${USAGE}`);
     return 2;
   }

@@ -116,10 +116,10 @@ describe('fadnet record', () => {
       return [code, err.join('\n').split('\n')[0]!];
     };
     expect(await run([])).toEqual([2, 'fadnet record: --out is required']);
-    expect(await run(['--out'])).toEqual([2, 'fadnet record: --out needs a value']);
+    expect(await run(['--out'])).toEqual([2, "fadnet record: Option '--out <value>' argument missing"]);
     expect(await run(['--out', 'x.mcap', '--duration', '0'])).toEqual([
       2,
-      'fadnet record: --duration must be a positive number of seconds, got 0',
+      'fadnet record: --duration must be a number above 0, got "0"',
     ]);
     expect(await run(['--out', 'x.mcap', '--topics', '/odom'])).toEqual([
       2,
@@ -131,13 +131,19 @@ describe('fadnet record', () => {
     ]);
     expect(await run(['--out', 'x.mcap', '--frobnicate', '1'])).toEqual([
       2,
-      'fadnet record: unknown option --frobnicate',
+      "fadnet record: Unknown option '--frobnicate'",
     ]);
     const missing = path.join(dir, 'no', 'x.mcap');
     expect(await run(['--out', missing])).toEqual([
       1,
       `fadnet record: cannot create recording ${missing}: ENOENT: no such file or directory, open '${missing}'`,
     ]);
+  });
+
+  it('prints its usage for --help and exits 0', async () => {
+    const out: string[] = [];
+    expect(await recordCommand(['--out', 'x.mcap', '--help'], { stdout: (l) => out.push(l) })).toBe(0);
+    expect(out.join('\n')).toMatch(/^usage: fadnet record --out FILE\.mcap /);
   });
 
   it('parses topic specs against the known message types', () => {
