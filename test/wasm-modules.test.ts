@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { assembleWat, WASM_MODULES } from '../models/src/preprocess/simd/assemble.ts';
+import { assembleWat, WASM_MODULES } from '../models/src/wasm/assemble.ts';
 
 describe('committed WebAssembly binaries', () => {
   it('finds the kernel modules', () => {

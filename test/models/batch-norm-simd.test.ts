@@ -4,8 +4,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
-import { channelSumsOp, hasBatchNormSimd } from '../../models/src/tfjs/batch-norm-kernels.ts';
-import { batchNormRelu, type ReplicaSum } from '../../models/src/tfjs/train-ops.ts';
+import type { ReplicaSum } from '../../models/src/fadnet/ops.ts';
+import { channelSumsOp, hasBatchNormSimd } from '../../models/src/tfjs/training/batch-norm-kernels.ts';
+import { batchNormRelu } from '../../models/src/tfjs/training/ops.ts';
+import { registerWasmTrainingKernels } from '../../models/src/tfjs/training/register.ts';
 import { relDiff } from '../helpers/compare.ts';
 
 type Shape4 = [number, number, number, number];
@@ -85,6 +87,7 @@ const twin: ReplicaSum = { sum: (v) => Float64Array.from(v, (s) => 2 * s) };
 
 beforeAll(async () => {
   await initTfjs({ order: ['wasm'], log: () => {} });
+  registerWasmTrainingKernels();
 });
 
 afterAll(async () => {

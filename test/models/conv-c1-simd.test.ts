@@ -1,10 +1,11 @@
-// The SIMD FusedConv2D of a one-channel input (models/src/tfjs/simd/conv-c1.wat), which the wasm
+// The SIMD FusedConv2D of a one-channel input (models/src/tfjs/training/simd/conv-c1.wat), which the wasm
 // backend runs for the network's conv1, against the CPU backend's conv2d plus bias; and the
 // convolutions it hands back to the original kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
-import { convC1 } from '../../models/src/tfjs/simd/conv-c1.ts';
+import { registerWasmTrainingKernels } from '../../models/src/tfjs/training/register.ts';
+import { convC1 } from '../../models/src/tfjs/training/simd/conv-c1.ts';
 import { mulberry32 } from '../../common/index.ts';
 import { relDiff } from '../helpers/compare.ts';
 
@@ -84,6 +85,7 @@ async function compare(c: Case): Promise<{ simd: boolean; diff: number; size: nu
 
 beforeAll(async () => {
   await initTfjs({ order: ['wasm'], log: () => {} });
+  registerWasmTrainingKernels();
 });
 
 afterEach(() => {

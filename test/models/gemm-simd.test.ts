@@ -1,9 +1,10 @@
-// The SIMD matrix product for filter gradients (models/src/tfjs/simd/gemm.wat) against a
+// The SIMD matrix product for filter gradients (models/src/tfjs/training/simd/gemm.wat) against a
 // float64 reference, on FADNet's shapes and on remainders of every tile dimension.
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTfjs } from '../../models/src/tfjs/backend.ts';
-import { gemmOp, hasGemmSimd } from '../../models/src/tfjs/gemm-kernels.ts';
+import { gemmOp, hasGemmSimd } from '../../models/src/tfjs/training/gemm-kernel.ts';
+import { registerWasmTrainingKernels } from '../../models/src/tfjs/training/register.ts';
 import { seeded } from '../helpers/data.ts';
 
 /** Largest |c - reference| over the largest |reference|. */
@@ -32,6 +33,7 @@ describe('SIMD GEMM on wasm', () => {
   let ready = false;
   beforeAll(async () => {
     await initTfjs({ order: ['wasm'], log: () => {} });
+    registerWasmTrainingKernels();
     ready = tf.getBackend() === 'wasm' && hasGemmSimd(4);
   });
 

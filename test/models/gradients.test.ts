@@ -1,16 +1,18 @@
-// The wasm backend trains with gradients of its own (wasm-kernels.ts, train-ops.ts); the CPU
+// The wasm backend trains with gradients of its own (tfjs/training: gradients.ts, ops.ts); the CPU
 // backend runs tfjs's stock gradient kernels. Both must give the same numbers.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FadnetTfjs } from '../../models/src/fadnet/tfjs-model.ts';
 import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
+import { trainingOps } from '../../models/src/tfjs/training/ops.ts';
+import { registerWasmTrainingKernels } from '../../models/src/tfjs/training/register.ts';
 import {
   conv2dFilterGrad,
   conv2dInputGrad,
   maxPoolGrad,
   padsOf,
-} from '../../models/src/tfjs/wasm-kernels.ts';
+} from '../../models/src/tfjs/training/gradients.ts';
 import { weightsFromSafetensors } from '../../models/src/weights/weight-set.ts';
 import { maxAbs, relDiff } from '../helpers/compare.ts';
 import { loadFixture } from '../helpers/fixture.ts';
@@ -23,6 +25,7 @@ async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
 
 beforeAll(async () => {
   await initTfjs({ order: ['wasm'], log: () => {} });
+  registerWasmTrainingKernels();
 });
 
 afterAll(async () => {
@@ -141,7 +144,7 @@ describe('FADNet training gradients: wasm against CPU', () => {
   const mask = new Float32Array(n * 128).map((_, i) => ((i * 7 + 3) % 5 < 3 ? 1 : 0));
 
   function gradients(): Map<string, Float32Array> {
-    const model = FadnetTfjs.create(weightsFromSafetensors(fx.weightsBytes));
+    const model = FadnetTfjs.create(weightsFromSafetensors(fx.weightsBytes), trainingOps(tf.getBackend()));
     try {
       const out = new Map<string, Float32Array>();
       tf.tidy(() => {

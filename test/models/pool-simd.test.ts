@@ -1,4 +1,4 @@
-// The max pool that records its taps (models/src/tfjs/pool-kernels.ts, simd/pool.wat): y against
+// The max pool that records its taps (models/src/tfjs/training/max-pool-taps.ts, simd/pool.wat): y against
 // the CPU backend's MaxPool, bit for bit; the gradient from the taps against the existing heap
 // kernel and the tie/NaN rule it implements, bit for bit, and against the CPU backend's
 // MaxPoolGrad; the taps path taken by tf.grad, and the fallbacks where it cannot run.
@@ -6,8 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
-import { maxPoolGradFromTaps } from '../../models/src/tfjs/pool-kernels.ts';
-import { maxPoolGrad } from '../../models/src/tfjs/wasm-kernels.ts';
+import { maxPoolGrad } from '../../models/src/tfjs/training/gradients.ts';
+import { maxPoolGradFromTaps } from '../../models/src/tfjs/training/max-pool-taps.ts';
+import { registerWasmTrainingKernels } from '../../models/src/tfjs/training/register.ts';
 import { maxPoolGradReference, seeded } from '../helpers/data.ts';
 
 type Shape4 = [number, number, number, number];
@@ -32,6 +33,7 @@ function withNaNs(xv: Float32Array, [, , w, c]: Shape4, k: number): Float32Array
 
 beforeAll(async () => {
   await initTfjs({ order: ['wasm'], log: () => {} });
+  registerWasmTrainingKernels();
 });
 
 afterAll(async () => {

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FadnetTfjs } from '../../models/src/fadnet/tfjs-model.ts';
 import { initTfjs } from '../../models/src/tfjs/backend.ts';
+import { wasmTrainingOps } from '../../models/src/tfjs/training/ops.ts';
 import { FRAME_VALUES } from '../../models/src/train/dataset.ts';
 import { MASK_VALUES, sliceSizes } from '../../models/src/train/replica-step.ts';
 import {
@@ -21,7 +22,7 @@ let model: FadnetTfjs;
 
 beforeAll(async () => {
   await initTfjs({ order: ['wasm'], log: () => {} });
-  model = FadnetTfjs.create(weightsFromSafetensors(fx.weightsBytes));
+  model = FadnetTfjs.create(weightsFromSafetensors(fx.weightsBytes), wasmTrainingOps());
 });
 afterAll(() => model.dispose());
 

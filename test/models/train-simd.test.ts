@@ -1,4 +1,4 @@
-// The SIMD training kernels (models/src/tfjs/simd/) against references: conv1's filter gradient
+// The SIMD training kernels (models/src/tfjs/training/simd/) against references: conv1's filter gradient
 // against the CPU backend's Conv2DBackpropFilter, the max-pool gradient against the rule the
 // JavaScript kernel implements, im2col against a plain gather and the JavaScript phase grid,
 // and the committed .wasm against its source.
@@ -12,9 +12,9 @@ import {
   hasTrainSimd,
   im2colTOp,
   phaseGrid,
-  registerHeapKernels,
-} from '../../models/src/tfjs/heap-kernels.ts';
-import { conv2dFilterGrad, maxPoolGrad, padsOf } from '../../models/src/tfjs/wasm-kernels.ts';
+} from '../../models/src/tfjs/training/gradient-kernels.ts';
+import { conv2dFilterGrad, maxPoolGrad, padsOf } from '../../models/src/tfjs/training/gradients.ts';
+import { registerWasmTrainingKernels } from '../../models/src/tfjs/training/register.ts';
 import { maxPoolGradReference, seeded } from '../helpers/data.ts';
 
 type Shape4 = [number, number, number, number];
@@ -33,6 +33,7 @@ function relDiff(a: Float32Array, b: Float32Array): number {
 
 beforeAll(async () => {
   await initTfjs({ order: ['wasm'], log: () => {} });
+  registerWasmTrainingKernels();
 });
 
 afterAll(async () => {
@@ -177,7 +178,6 @@ describe('SIMD im2col on the plain grid', () => {
     'n=$n h=$h w=$w c=$c k=$k stride=$stride $pad: the same bits as the gather and the phase grid',
     async (t) => {
       expect(await useBackend('wasm')).toBe(true);
-      registerHeapKernels();
       expect(hasSimdIm2col(t.c)).toBe(true);
       const oh = t.pad === 'same' ? Math.ceil(t.h / t.stride) : Math.ceil((t.h - t.k + 1) / t.stride);
       const ow = t.pad === 'same' ? Math.ceil(t.w / t.stride) : Math.ceil((t.w - t.k + 1) / t.stride);

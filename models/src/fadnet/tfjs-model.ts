@@ -1,12 +1,14 @@
 // FADNet in TensorFlow.js, exactly as docs/fadnet.md specifies. Tensors are NHWC inside (the
 // layout every tfjs backend supports); the two places where the reference flattens in NCHW
-// order (pair-mean and the fc branch) transpose first so the numbers match PyTorch.
+// order (pair-mean and the fc branch) transpose first so the numbers match PyTorch. The layer
+// ops come from the op set the model is built with (ops.ts): tfjs's own by default, the wasm
+// training set when training there.
 import * as tf from '@tensorflow/tfjs-core';
 import { WeightError } from '../errors.ts';
 import { FADNET_PARAMS, type ParamSpec } from '../weights/spec.ts';
 import { validateWeights, type TensorLike, type WeightSet } from '../weights/weight-set.ts';
-import { batchNormRelu, convBias, type ReplicaSum } from '../tfjs/train-ops.ts';
 import { meanLastAxis } from '../tfjs/mean-last.ts';
+import { TFJS_OPS, type FadnetOps, type ReplicaSum } from './ops.ts';
 
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
@@ -53,8 +55,10 @@ let instances = 0;
 
 export class FadnetTfjs {
   readonly #vars = new Map<string, tf.Variable>();
+  readonly #ops: FadnetOps;
 
-  private constructor(weights: WeightSet) {
+  private constructor(weights: WeightSet, ops: FadnetOps) {
+    this.#ops = ops;
     // Variable names are global to the tfjs engine; several models (silos in one process) coexist.
     const prefix = `fadnet${instances++}`;
     for (const spec of FADNET_PARAMS) {
@@ -64,9 +68,17 @@ export class FadnetTfjs {
     }
   }
 
-  /** Builds a model from a weight set; throws WeightError naming the first bad tensor. */
-  static create(weights: ReadonlyMap<string, TensorLike>): FadnetTfjs {
-    return new FadnetTfjs(validateWeights(weights));
+  /**
+   * Builds a model from a weight set, computing its layers with `ops`; throws WeightError
+   * naming the first bad tensor.
+   */
+  static create(weights: ReadonlyMap<string, TensorLike>, ops: FadnetOps = TFJS_OPS): FadnetTfjs {
+    return new FadnetTfjs(validateWeights(weights), ops);
+  }
+
+  /** The op set the layers run on. */
+  get ops(): FadnetOps {
+    return this.#ops;
   }
 
   /** Replaces all weights, or none: validation happens before any variable is touched. */
@@ -175,9 +187,7 @@ export class FadnetTfjs {
       w = tf.mul(w, scale);
       b = tf.mul(b, scale);
     }
-    // On wasm one fused op with a closed-form gradient (train-ops.ts); elsewhere tfjs's own.
-    if (tf.getBackend() === 'wasm') return convBias(x, w, b, stride, !dataInput);
-    return tf.add(tf.conv2d(x, w, stride, 'same'), b);
+    return this.#ops.convBias(x, w, b, stride, !dataInput);
   }
 
   #resBlock(
@@ -207,22 +217,10 @@ export class FadnetTfjs {
       const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
       return tf.relu(tf.add(tf.mul(tf.sub(x, mean), scale), beta)) as tf.Tensor4D;
     }
-    let mean: tf.Tensor1D;
-    let variance: tf.Tensor1D;
-    let count: number;
-    let y: tf.Tensor4D;
-    if (tf.getBackend() === 'wasm' || options.replicas !== undefined) {
-      // One op with a closed-form gradient (train-ops.ts), the only one that can synchronise
-      // replicas; with one replica the CPU backend keeps tfjs's own graph as the reference.
-      const r = batchNormRelu(x, gamma, beta, BN_EPSILON, options.replicas);
-      ({ mean, variance, count } = r.stats);
-      y = r.y;
-    } else {
-      ({ mean, variance } = tf.moments(x, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D });
-      count = x.shape[0] * x.shape[1] * x.shape[2];
-      const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
-      y = tf.relu(tf.add(tf.mul(tf.sub(x, mean), scale), beta)) as tf.Tensor4D;
-    }
+    const {
+      y,
+      stats: { mean, variance, count },
+    } = this.#ops.batchNormRelu(x, gamma, beta, BN_EPSILON, options.replicas);
     const stats = [mean, variance];
     // PyTorch normalises with the biased variance but tracks the unbiased one.
     const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
@@ -238,7 +236,7 @@ export class FadnetTfjs {
         tf.add(tf.mul(this.variable(`${name}.running_var`), 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)),
       ) as tf.Tensor1D,
     );
-    tf.dispose(stats); // batchNormRelu hands its statistics over outside any tidy scope
+    tf.dispose(stats); // the op set hands its statistics over, possibly outside any tidy scope
     return y;
   }
 

@@ -1,10 +1,10 @@
 // TensorFlow.js backend selection: tfjs-node (native TensorFlow) when installed, else the
-// WebAssembly backend (XNNPACK, SIMD) with the kernels it lacks added, else plain JS.
+// WebAssembly backend (XNNPACK, SIMD), else plain JS. Stock kernels only: training on wasm adds
+// its own when it asks for its op set (training/ops.ts), so inference never loads them.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core's Node bundle registers no gradients; the union package's bundle does.
 import '@tensorflow/tfjs';
-import { registerWasmTrainingKernels } from './wasm-kernels.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
@@ -29,10 +29,9 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
     }
     case 'wasm': {
       await import('@tensorflow/tfjs-backend-wasm');
-      registerWasmTrainingKernels();
       if (!(await tf.setBackend('wasm'))) return undefined;
       const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-      return `WebAssembly (XNNPACK${simd === true ? ', SIMD' : ''}) gradients of Conv2D and MaxPool on its fast kernels`;
+      return `WebAssembly (XNNPACK${simd === true ? ', SIMD' : ''})`;
     }
     case 'cpu':
       return (await tf.setBackend('cpu')) ? 'plain JavaScript CPU backend' : undefined;

@@ -5,7 +5,7 @@
 // `replicas` (synchronised batch norm), so the sum is exact, not an approximation.
 import * as tf from '@tensorflow/tfjs-core';
 import type { FadnetTfjs } from '../fadnet/tfjs-model.ts';
-import type { ReplicaSum } from '../tfjs/train-ops.ts';
+import type { ReplicaSum } from '../fadnet/ops.ts';
 import { FRAME_VALUES } from './dataset.ts';
 
 /** Dropout2d mask width: one keep/drop value per fc channel. */

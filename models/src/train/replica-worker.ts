@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { FadnetTfjs } from '../fadnet/tfjs-model.ts';
 import { initTfjs } from '../tfjs/backend.ts';
+import { trainingOps } from '../tfjs/training/ops.ts';
 import { initialWeights } from '../weights/weight-set.ts';
 import { SharedAllReduce } from './all-reduce.ts';
 import {
@@ -24,7 +25,7 @@ const init = ReplicaInitSchema.parse(workerData);
 
 await initTfjs({ order: [init.backend], log: () => {} });
 // Any valid weights will do: the main thread sends the real ones before every step.
-const model = FadnetTfjs.create(initialWeights(0));
+const model = FadnetTfjs.create(initialWeights(0), trainingOps(init.backend));
 const params = model.trainableVariables();
 const weights = new Float32Array(init.weights);
 const slice = inputViews(init.inputs, init.sliceSize);

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { CheckpointError } from '../errors.ts';
 import { DROPOUT_P, FadnetTfjs } from '../fadnet/tfjs-model.ts';
 import type { BackendName } from '../tfjs/backend.ts';
+import { trainingOps } from '../tfjs/training/ops.ts';
 import { writeFileAtomic } from '../files.ts';
 import { decodeSafetensors, encodeSafetensors } from '../weights/safetensors.ts';
 import { FADNET_PARAMS } from '../weights/spec.ts';
@@ -99,7 +100,8 @@ export class Trainer {
         `dataset has ${options.dataset.size} samples, fewer than one batch of ${config.batchSize}`,
       );
     }
-    const model = FadnetTfjs.create(options.weights ?? initialWeights(config.seed));
+    const backend = tf.getBackend() as BackendName;
+    const model = FadnetTfjs.create(options.weights ?? initialWeights(config.seed), trainingOps(backend));
     const trainer = new Trainer(config, model, options.dataset, options.checkpointPath);
     if (options.resume === true && options.checkpointPath !== undefined) {
       let bytes: Uint8Array | undefined;
@@ -110,7 +112,6 @@ export class Trainer {
       }
       if (bytes !== undefined) trainer.restore(bytes);
     }
-    const backend = tf.getBackend() as BackendName;
     const replicas = Math.min(options.replicas ?? defaultReplicas(backend), config.batchSize);
     if (!Number.isInteger(replicas) || replicas < 1)
       throw new RangeError(`replicas must be a positive integer, got ${options.replicas}`);

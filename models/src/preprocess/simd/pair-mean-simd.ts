@@ -1,7 +1,7 @@
 // Loader for pair-mean.wasm: the 2x2-mean grey path for 3- and 4-byte pixels on WebAssembly
 // SIMD (about 4x faster than the JavaScript word loops, which stay the reference and the
 // fallback). The module is tiny and compiled synchronously once, at first use.
-import { compileWasm, wasm, type WasmMemory } from '../../wasm-module.ts';
+import { compileWasm, wasm, type WasmMemory } from '../../wasm/module.ts';
 
 interface Exports {
   readonly memory: WasmMemory;

@@ -92,7 +92,7 @@ export interface PoolGeometry {
   readonly sw: number;
 }
 
-/** Geometry of a convolution's filter gradient, as im2col takes it (wasm-kernels.ts). */
+/** Geometry of a convolution's filter gradient, as im2col takes it (gradients.ts). */
 export interface FilterGradGeometry extends PoolGeometry {
   readonly top: number;
   readonly left: number;
@@ -115,7 +115,7 @@ export interface TrainSimd {
   ): void;
   /**
    * Transposed im2col on the plain OH x OW grid: x [N,H,W,C], C a multiple of 4, into out
-   * [KH*KW*C, N*OH*OW] (see im2colT in heap-kernels.ts and train-kernels.wat).
+   * [KH*KW*C, N*OH*OW] (see im2colT in gradient-kernels.ts and train-kernels.wat).
    */
   im2colT(
     x: Float32Array,

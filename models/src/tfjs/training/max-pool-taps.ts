@@ -11,21 +11,15 @@
 // the backend registers are y's, so nothing else sees them, and they are freed with y. A
 // WeakMap keyed by y's dataId says which outputs carry them and for what geometry; the gradient
 // finds them through the saved y, which shares y's dataId (Identity shares buffers on wasm, see
-// wasm-overrides.ts). Where any of that does not hold (another geometry, padding, channel
+// stock-overrides.ts). Where any of that does not hold (another geometry, padding, channel
 // counts not a multiple of 4, no SIMD or no heap access), the original MaxPool runs and the
 // gradient keeps its other path. y has the CPU backend's values (NaNs skipped); XNNPACK's may
 // differ only where a window holds a NaN.
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
-import type { KernelFunc, MaxPoolAttrs, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, MaxPoolAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import { attrsAs, heapBackend, heapKernel, runKernel } from './heap-backend.ts';
 import { poolSimd, type PoolGeometry } from './simd/pool.ts';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  disposeData(dataId: object): void;
-  wasm?: { _malloc?: (bytes: number) => number; _free?: (ptr: number) => void };
-}
 
 interface Taps {
   /** Heap byte offset of the tap bytes, one per element of y. */
@@ -63,20 +57,19 @@ function simdGeometry(x: TensorInfo, a: MaxPoolAttrs): backend_util.Conv2DInfo |
 function maxPoolWithTaps(original: KernelFunc): KernelFunc {
   return (args) => {
     const x = args.inputs['x']!;
-    const info = simdGeometry(x, args.attrs as unknown as MaxPoolAttrs);
+    const info = simdGeometry(x, attrsAs<MaxPoolAttrs>(args.attrs));
     const simd = info === null ? null : poolSimd(args.backend);
-    const backend = args.backend as unknown as WasmBackendLike;
-    const malloc = backend.wasm?._malloc;
-    if (info === null || simd === null || malloc === undefined) return original(args);
+    if (info === null || simd === null) return original(args);
+    const backend = heapBackend(args.backend);
     const size = info.outShape.reduce((p, d) => p * d, 1);
     // y's floats, then its tap bytes; the backend frees the block with y.
-    const base = malloc.call(backend.wasm, size * 5) >>> 0;
+    const base = backend.malloc(size * 5);
     if (base === 0) return original(args);
     let out: TensorInfo;
     try {
-      out = backend.makeOutput(info.outShape, 'float32', base);
+      out = backend.makeOutput(info.outShape, base);
     } catch (e) {
-      backend.wasm?._free?.(base);
+      backend.free(base);
       throw e;
     }
     const xShape = x.shape as [number, number, number, number];
@@ -89,11 +82,11 @@ function maxPoolWithTaps(original: KernelFunc): KernelFunc {
     try {
       // Views taken after every allocation: an allocation may grow the heap and detach older ones.
       simd.maxPool(
-        backend.typedArrayFromHeap(x),
+        backend.view(x),
         xShape,
         g,
         [info.outHeight, info.outWidth],
-        backend.typedArrayFromHeap(out),
+        backend.view(out),
         base + size * 4,
       );
     } catch (e) {
@@ -107,29 +100,21 @@ function maxPoolWithTaps(original: KernelFunc): KernelFunc {
 
 const MAX_POOL_GRAD_TAPS = 'FadnetMaxPoolGradTaps';
 
-const gradFromTaps: KernelFunc = ({ inputs, backend }) => {
+const gradFromTaps = heapKernel(MAX_POOL_GRAD_TAPS, (inputs, _attrs, b) => {
   const dy = inputs['dy']!;
   const y = inputs['y']!;
   const taps = tapsOf.get(y.dataId);
-  const simd = poolSimd(backend);
+  const simd = poolSimd(b.backend);
   if (taps === undefined || simd === null) throw new Error(`${MAX_POOL_GRAD_TAPS}: y carries no taps`);
-  const b = backend as unknown as WasmBackendLike;
-  const dx = b.makeOutput([...taps.xShape], 'float32');
+  const dx = b.makeOutput([...taps.xShape]);
   try {
-    simd.maxPoolGrad(
-      taps.at,
-      b.typedArrayFromHeap(dy),
-      taps.xShape,
-      taps.g,
-      [dy.shape[1]!, dy.shape[2]!],
-      b.typedArrayFromHeap(dx),
-    );
+    simd.maxPoolGrad(taps.at, b.view(dy), taps.xShape, taps.g, [dy.shape[1]!, dy.shape[2]!], b.view(dx));
   } catch (e) {
     b.disposeData(dx.dataId);
     throw e;
   }
   return dx;
-};
+});
 
 /**
  * The gradient of `y = maxPool(x)` from the taps the forward pass recorded, or null when y
@@ -155,19 +140,20 @@ export function maxPoolGradFromTaps(
     dy.shape.every((d, i) => d === y.shape[i]) &&
     dy.dtype === 'float32';
   if (!same) return null;
-  return tf.engine().runKernel(MAX_POOL_GRAD_TAPS, { dy, y }, {} as NamedAttrMap) as tf.Tensor4D;
+  return runKernel<tf.Tensor4D>(MAX_POOL_GRAD_TAPS, { dy, y });
 }
 
-let registered = false;
-
-/** Replaces the wasm MaxPool and registers the gradient kernel that reads its taps (idempotent). */
-export function registerPoolKernels(): void {
-  if (registered) return;
-  const maxPool = tf.getKernel('MaxPool', 'wasm');
-  if (maxPool === undefined) throw new Error('wasm backend has no MaxPool kernel; import it first');
-  tf.unregisterKernel('MaxPool', 'wasm');
+/**
+ * The replacement of the stock wasm MaxPool that records taps (the original as its fallback),
+ * and the new gradient kernel that reads them; register.ts installs both.
+ */
+export function maxPoolTapsKernels(original: KernelConfig): {
+  replacement: KernelConfig;
+  added: KernelConfig;
+} {
   // The original's setupFunc stays: the fallback calls into the backend through it.
-  tf.registerKernel({ ...maxPool, kernelFunc: maxPoolWithTaps(maxPool.kernelFunc) });
-  tf.registerKernel({ kernelName: MAX_POOL_GRAD_TAPS, backendName: 'wasm', kernelFunc: gradFromTaps });
-  registered = true;
+  return {
+    replacement: { ...original, kernelFunc: maxPoolWithTaps(original.kernelFunc) },
+    added: gradFromTaps,
+  };
 }

@@ -1,4 +1,6 @@
-// Replacements for WebAssembly-backend kernels that training leans on.
+// Replacements for stock kernels of the WebAssembly backend (tfjs's own Identity, Sum, Mean and
+// FusedConv2D, each kept as the fallback of its replacement) that training leans on. Installed
+// by register.ts with the rest of the training kernels, never for inference.
 //
 // Identity: the engine clones every tensor a gradient saves (inputs and outputs of each op
 // on the tape), and the wasm Identity copies the data where the CPU backend shares it. Tensors
@@ -18,23 +20,10 @@
 // kernel (simd/conv-c1.wat) computes it in place on the heap instead. Other convolutions,
 // activations other than linear, dilation and every runtime where the kernel cannot run go to
 // the original kernel.
-import * as tf from '@tensorflow/tfjs-core';
 import { backend_util } from '@tensorflow/tfjs-core';
-import type {
-  FusedConv2DAttrs,
-  KernelConfig,
-  KernelFunc,
-  NamedAttrMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { attrsAs, heapBackend } from './heap-backend.ts';
 import { convC1 } from './simd/conv-c1.ts';
-
-interface WasmBackendLike {
-  incRef(dataId: object): void;
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  disposeData(dataId: object): void;
-}
 
 /** Number of leading axes reduced, or 0 when the axes are not a leading run short of all. */
 function leadingRun(axis: number | number[], rank: number): number {
@@ -46,10 +35,10 @@ function leadingRun(axis: number | number[], rank: number): number {
 function reduceLeading(original: KernelFunc, avgPool: KernelFunc, isSum: boolean): KernelFunc {
   return (args) => {
     const x = args.inputs['x']!;
-    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const { axis, keepDims } = attrsAs<{ axis: number | number[]; keepDims: boolean }>(args.attrs);
     const lead = leadingRun(axis, x.shape.length);
     if (x.dtype !== 'float32' || lead === 0) return original(args);
-    const backend = args.backend as unknown as WasmBackendLike;
+    const backend = heapBackend(args.backend);
     const rows = x.shape.slice(0, lead).reduce((a, b) => a * b, 1);
     const cols = x.shape.slice(lead).reduce((a, b) => a * b, 1);
     if (rows === 0 || cols === 0) return original(args);
@@ -57,7 +46,7 @@ function reduceLeading(original: KernelFunc, avgPool: KernelFunc, isSum: boolean
       avgPool({
         inputs: { x: { ...t, shape: [outer, inner, 1, cols] } },
         backend: args.backend,
-        attrs: { filterSize: [inner, 1], strides: [1, 1], pad: 'valid' } as unknown as NamedAttrMap,
+        attrs: { filterSize: [inner, 1], strides: [1, 1], pad: 'valid' },
       }) as TensorInfo;
     // Average per batch item first, then across the batch: shorter float32 running sums keep
     // the rounding error of a 320k-element reduction near that of a pairwise sum.
@@ -69,7 +58,7 @@ function reduceLeading(original: KernelFunc, avgPool: KernelFunc, isSum: boolean
       backend.disposeData(partial.dataId);
     }
     if (isSum) {
-      const v = backend.typedArrayFromHeap(out);
+      const v = backend.view(out);
       for (let i = 0; i < v.length; i++) v[i] = v[i]! * rows;
     }
     const kept = x.shape.slice(lead);
@@ -79,7 +68,7 @@ function reduceLeading(original: KernelFunc, avgPool: KernelFunc, isSum: boolean
 
 const shareIdentity: KernelFunc = (args) => {
   const x = args.inputs['x']!;
-  (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+  heapBackend(args.backend).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 };
 
@@ -90,7 +79,7 @@ function fusedConvC1(original: KernelFunc): KernelFunc {
     const inputs = args.inputs as Record<string, TensorInfo | null | undefined>;
     const { x, filter, preluActivationWeights } = inputs;
     const bias = inputs['bias'] ?? undefined;
-    const a = args.attrs as unknown as FusedConv2DAttrs;
+    const a = attrsAs<FusedConv2DAttrs>(args.attrs);
     if (
       x === undefined ||
       x === null ||
@@ -129,18 +118,18 @@ function fusedConvC1(original: KernelFunc): KernelFunc {
     ) {
       return original(args);
     }
-    const backend = args.backend as unknown as WasmBackendLike;
-    const out = backend.makeOutput(info.outShape, 'float32');
+    const backend = heapBackend(args.backend);
+    const out = backend.makeOutput(info.outShape);
     // A convolution without bias adds zeros: one kernel for both cases, at the cost of co floats.
-    const zeros = bias === undefined ? backend.makeOutput([info.outChannels], 'float32') : undefined;
+    const zeros = bias === undefined ? backend.makeOutput([info.outChannels]) : undefined;
     try {
       // Views taken after every allocation: an allocation may grow the heap and detach older ones.
-      const biasView = backend.typedArrayFromHeap(zeros ?? bias!);
+      const biasView = backend.view(zeros ?? bias!);
       if (zeros !== undefined) biasView.fill(0);
       simd.conv(
-        backend.typedArrayFromHeap(x),
+        backend.view(x),
         x.shape as [number, number, number, number],
-        backend.typedArrayFromHeap(filter),
+        backend.view(filter),
         info.outChannels,
         biasView,
         {
@@ -152,7 +141,7 @@ function fusedConvC1(original: KernelFunc): KernelFunc {
           left: info.padInfo.left,
         },
         [info.outHeight, info.outWidth],
-        backend.typedArrayFromHeap(out),
+        backend.view(out),
       );
     } catch (e) {
       backend.disposeData(out.dataId);
@@ -164,38 +153,28 @@ function fusedConvC1(original: KernelFunc): KernelFunc {
   };
 }
 
-let registered = false;
-
-/** Installs the Identity, Sum, Mean and FusedConv2D replacements on the wasm backend (idempotent). */
-export function registerWasmOverrides(): void {
-  if (registered) return;
-  const identity = tf.getKernel('Identity', 'wasm');
-  if (identity === undefined) throw new Error('wasm backend has no Identity kernel; import it first');
-  tf.unregisterKernel('Identity', 'wasm');
-  // Strings live outside the heap and are copied by the original kernel.
-  tf.registerKernel({
-    ...identity,
-    kernelFunc: (args) =>
-      args.inputs['x']!.dtype === 'string' ? identity.kernelFunc(args) : shareIdentity(args),
-  });
-  const avgPool = tf.getKernel('AvgPool', 'wasm');
-  if (avgPool === undefined) throw new Error('wasm backend has no AvgPool kernel; import it first');
-  const replace = (name: string, isSum: boolean): void => {
-    const original = tf.getKernel(name, 'wasm');
-    if (original === undefined) throw new Error(`wasm backend has no ${name} kernel; import it first`);
-    tf.unregisterKernel(name, 'wasm');
-    const config: KernelConfig = {
-      ...original,
-      kernelFunc: reduceLeading(original.kernelFunc, avgPool.kernelFunc, isSum),
-    };
-    tf.registerKernel(config);
+/**
+ * The replacements of the stock wasm Identity, Sum, Mean and FusedConv2D kernels, each calling
+ * the original (from `stock`) where it does not apply; register.ts installs them.
+ */
+export function stockOverrides(stock: (kernelName: string) => KernelConfig): KernelConfig[] {
+  const identity = stock('Identity');
+  const avgPool = stock('AvgPool');
+  const reduce = (name: string, isSum: boolean): KernelConfig => {
+    const original = stock(name);
+    return { ...original, kernelFunc: reduceLeading(original.kernelFunc, avgPool.kernelFunc, isSum) };
   };
-  replace('Sum', true);
-  replace('Mean', false);
-  const fusedConv = tf.getKernel('FusedConv2D', 'wasm');
-  if (fusedConv === undefined) throw new Error('wasm backend has no FusedConv2D kernel; import it first');
-  tf.unregisterKernel('FusedConv2D', 'wasm');
-  // The original's setupFunc stays: the fallback calls into the backend through it.
-  tf.registerKernel({ ...fusedConv, kernelFunc: fusedConvC1(fusedConv.kernelFunc) });
-  registered = true;
+  const fusedConv = stock('FusedConv2D');
+  return [
+    {
+      ...identity,
+      // Strings live outside the heap and are copied by the original kernel.
+      kernelFunc: (args) =>
+        args.inputs['x']!.dtype === 'string' ? identity.kernelFunc(args) : shareIdentity(args),
+    },
+    reduce('Sum', true),
+    reduce('Mean', false),
+    // The original's setupFunc stays: the fallback calls into the backend through it.
+    { ...fusedConv, kernelFunc: fusedConvC1(fusedConv.kernelFunc) },
+  ];
 }

@@ -1,4 +1,5 @@
-// Training on the WebAssembly backend. It ships Conv2D (XNNPACK, fast) but no
+// The gradients of Conv2D and MaxPool for training on the WebAssembly backend, registered by
+// register.ts in place of tfjs's own (which stay in use on every other backend). It ships Conv2D (XNNPACK, fast) but no
 // Conv2DBackpropFilter at all, and its Conv2DBackpropInput and MaxPoolGrad are plain loops
 // several times slower than the forward pass. So on wasm the gradients of Conv2D and MaxPool
 // are expressed with the fast forward kernels instead:
@@ -7,8 +8,9 @@
 //   - input gradient: a stride-1 convolution of the zero-upsampled output gradient with the
 //     filter rotated 180 degrees and its in/out channels swapped (a transposed convolution);
 //   - max-pool gradient: routed to each window's first maximum, in plain JavaScript.
-// Where the WebAssembly SIMD kernels of simd/ can run on the backend's heap, conv1's filter
-// gradient (one input channel, 32 output channels) and the max-pool gradient use them instead.
+// The new kernels these gradients call are in gradient-kernels.ts; where the WebAssembly SIMD
+// kernels of simd/ can run on the backend's heap, conv1's filter gradient (one input channel,
+// 32 output channels) and the max-pool gradient use them instead.
 // On every other backend the original kernels run, so the CPU backend stays the reference.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, GradConfig, MaxPoolAttrs, NamedAttrMap } from '@tensorflow/tfjs-core';
@@ -21,12 +23,11 @@ import {
   phaseGrid,
   interleaveOp,
   maxPoolGradOp,
-  registerHeapKernels,
   type PhasePlacement,
-} from './heap-kernels.ts';
-import { gemmOp, hasGemmSimd, registerGemmKernels } from './gemm-kernels.ts';
-import { maxPoolGradFromTaps, registerPoolKernels } from './pool-kernels.ts';
-import { registerWasmOverrides } from './wasm-overrides.ts';
+} from './gradient-kernels.ts';
+import { gemmOp, hasGemmSimd } from './gemm-kernel.ts';
+import { attrsAs, runKernel } from './heap-backend.ts';
+import { maxPoolGradFromTaps } from './max-pool-taps.ts';
 
 export type Pads = { top: number; bottom: number; left: number; right: number };
 
@@ -250,7 +251,7 @@ function conv2dGradConfig(): GradConfig {
     gradFunc: (dyIn: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
       const dy = dyIn as tf.Tensor4D;
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const a = attrs as unknown as Conv2DAttrs;
+      const a = attrsAs<Conv2DAttrs>(attrs);
       const strides = stridesOf(a.strides);
       const [kh, kw] = filter.shape;
       const pads = padsOf(a.pad, x.shape[1], x.shape[2], kh, kw, strides);
@@ -270,15 +271,23 @@ function conv2dGradConfig(): GradConfig {
       };
       return {
         x: () =>
-          tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, {
-            ...kernelAttrs,
-            inputShape: x.shape,
-          } as unknown as NamedAttrMap) as tf.Tensor4D,
+          runKernel<tf.Tensor4D>(
+            'Conv2DBackpropInput',
+            { dy, filter },
+            {
+              ...kernelAttrs,
+              inputShape: x.shape,
+            },
+          ),
         filter: () =>
-          tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
-            ...kernelAttrs,
-            filterShape: filter.shape,
-          } as unknown as NamedAttrMap) as tf.Tensor4D,
+          runKernel<tf.Tensor4D>(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            {
+              ...kernelAttrs,
+              filterShape: filter.shape,
+            },
+          ),
       };
     },
   };
@@ -292,38 +301,26 @@ function maxPoolGradConfig(): GradConfig {
     gradFunc: (dyIn: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
       const dy = dyIn as tf.Tensor4D;
       const [x, y] = saved as [tf.Tensor4D, tf.Tensor4D];
-      const a = attrs as unknown as MaxPoolAttrs;
+      const a = attrsAs<MaxPoolAttrs>(attrs);
       if (onWasm()) return { x: () => maxPoolGradFromTaps(dy, x, y, a) ?? maxPoolGrad(dy, x, y, a) };
       return {
         x: () =>
-          tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
-            filterSize: a.filterSize,
-            strides: a.strides,
-            pad: a.pad,
-            dimRoundingMode: a.dimRoundingMode,
-          } as unknown as NamedAttrMap) as tf.Tensor4D,
+          runKernel<tf.Tensor4D>(
+            'MaxPoolGrad',
+            { dy, input: x, output: y },
+            {
+              filterSize: a.filterSize,
+              strides: a.strides,
+              pad: a.pad,
+              dimRoundingMode: a.dimRoundingMode,
+            },
+          ),
       };
     },
   };
 }
 
-let registered = false;
-
-/** Installs the wasm-aware Conv2D and MaxPool gradients (idempotent). */
-export function registerWasmTrainingKernels(): void {
-  if (registered) return;
-  registerHeapKernels();
-  registerWasmOverrides();
-  registerPoolKernels();
-  registerGemmKernels();
-  // registerGradient warns when it replaces a gradient; this replacement is deliberate.
-  const warn = console.warn;
-  console.warn = () => {};
-  try {
-    tf.registerGradient(conv2dGradConfig());
-    tf.registerGradient(maxPoolGradConfig());
-  } finally {
-    console.warn = warn;
-  }
-  registered = true;
+/** The Conv2D and MaxPool gradients of this file, for register.ts. */
+export function gradientConfigs(): GradConfig[] {
+  return [conv2dGradConfig(), maxPoolGradConfig()];
 }

@@ -1,5 +1,5 @@
 // The WebAssembly API as the project's hand-written SIMD kernels use it (models/src/preprocess/simd,
-// models/src/tfjs/simd). Node's type declarations cover only part of the WebAssembly namespace,
+// models/src/tfjs/training/simd). Node's type declarations cover only part of the WebAssembly namespace,
 // so the parts used are typed here once.
 import { readFileSync } from 'node:fs';
 

@@ -593,7 +593,7 @@
         (br $images)))
   )
   ;; Places one stride phase of a strided convolution's input gradient into dx (the interleave
-  ;; of heap-kernels.ts): for each image b < n, row r < rows and pixel j < cols, the c floats
+  ;; of gradient-kernels.ts): for each image b < n, row r < rows and pixel j < cols, the c floats
   ;; (cb bytes, a multiple of 16) at src + b*srcImg + r*srcRow + j*cb go to
   ;; dst + b*dstImg + r*dstRow + j*dstPix. Offsets and strides are in bytes. With stride 2
   ;; consecutive pixels of a phase are two pixels apart in dx, so a row is no single memcpy;

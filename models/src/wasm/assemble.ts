@@ -6,16 +6,18 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
-/** Folders that hold WebAssembly text modules; every .wat in them is one module. */
-const WAT_DIRS = [new URL('./', import.meta.url), new URL('../../tfjs/simd/', import.meta.url)];
+/** Every WebAssembly text module lives somewhere under models/src, beside its kernels' loader. */
+const SOURCE_ROOT = new URL('../', import.meta.url);
 
-/** Source and binary of each module: every .wat of WAT_DIRS, with the .wasm beside it. */
-export const WASM_MODULES: readonly { readonly wat: URL; readonly wasm: URL }[] = WAT_DIRS.flatMap((dir) =>
-  readdirSync(dir)
-    .filter((f) => f.endsWith('.wat'))
-    .sort()
-    .map((f) => ({ wat: new URL(f, dir), wasm: new URL(f.replace(/\.wat$/, '.wasm'), dir) })),
-);
+/** Source and binary of each module: every .wat under SOURCE_ROOT, with the .wasm beside it. */
+export const WASM_MODULES: readonly { readonly wat: URL; readonly wasm: URL }[] = readdirSync(SOURCE_ROOT, {
+  recursive: true,
+  encoding: 'utf8',
+})
+  .filter((f) => f.endsWith('.wat'))
+  .map((f) => f.split(/[\\/]/).join('/'))
+  .sort()
+  .map((f) => ({ wat: new URL(f, SOURCE_ROOT), wasm: new URL(f.replace(/\.wat$/, '.wasm'), SOURCE_ROOT) }));
 
 /** A module's bytes, assembled from its text with SIMD and bulk memory enabled. */
 export async function assembleWat(wat: URL): Promise<Uint8Array> {

@@ -1,4 +1,6 @@
-// Data-movement kernels for the WebAssembly backend, written in JavaScript on the wasm heap.
+// New kernels of the WebAssembly backend that the convolution and max-pool gradients
+// (gradients.ts) run: im2col, the placement of stride phases into an input gradient, the
+// max-pool gradient from x and y, and conv1's filter gradient, on the wasm heap. Training only.
 // The wasm backend's Slice, StridedSlice, Concat and Transpose are several times slower than
 // a memcpy, and reading a tensor into JavaScript (dataSync) and back costs two full copies
 // plus fresh allocations. These kernels read their inputs as views of the heap and write
@@ -7,15 +9,9 @@
 // the heap, the max-pool gradient, conv1's filter gradient and im2col's plain grid use them
 // instead.
 import * as tf from '@tensorflow/tfjs-core';
-import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo } from '@tensorflow/tfjs-core';
+import { heapKernel, runKernel, type HeapBackend } from './heap-backend.ts';
 import { trainSimd, type FilterGradGeometry } from './simd/train-simd.ts';
-
-/** The part of the wasm backend these kernels use (public methods of BackendWasm). */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  disposeData(dataId: object): void;
-}
 
 export interface Im2ColAttrs extends FilterGradGeometry {
   readonly oh: number;
@@ -57,10 +53,10 @@ function im2colT(x: TensorInfo, at: Im2ColAttrs, backend: HeapBackend): TensorIn
   const p = n * up * vp;
   const tail = Math.floor((kh - 1) / sh) * vp + Math.floor((kw - 1) / sw);
   const compact = at.compact;
-  const outInfo = backend.makeOutput([kh * kw * c, compact ? n * oh * ow : p], 'float32');
-  const out = backend.typedArrayFromHeap(outInfo);
-  const xv = backend.typedArrayFromHeap(x);
-  const simd = compact && c % 4 === 0 ? trainSimd(backend) : null;
+  const outInfo = backend.makeOutput([kh * kw * c, compact ? n * oh * ow : p]);
+  const out = backend.view(outInfo);
+  const xv = backend.view(x);
+  const simd = compact && c % 4 === 0 ? trainSimd(backend.backend) : null;
   if (simd !== null) {
     // The plain grid straight from x, four channels by four columns at a time.
     simd.im2colT(xv, [n, h, w, c], at, [oh, ow], out);
@@ -139,15 +135,15 @@ function interleave(
   const [n, h, w, c] = dxShape;
   const [sh, sw] = strides;
   const [top, left] = topLeft;
-  const outInfo = backend.makeOutput([n, h, w, c], 'float32');
-  const out = backend.typedArrayFromHeap(outInfo);
+  const outInfo = backend.makeOutput([n, h, w, c]);
+  const out = backend.view(outInfo);
   const covered = placements.reduce((s, pl) => s + (pl.qMaxH - pl.qMinH + 1) * (pl.qMaxW - pl.qMinW + 1), 0);
   if (covered < h * w) out.fill(0);
-  const simd = c % 4 === 0 ? trainSimd(backend) : null;
+  const simd = c % 4 === 0 ? trainSimd(backend.backend) : null;
   placements.forEach((pl, k) => {
     const ph = phases[k]!;
     const [, uh, uw] = ph.shape as [number, number, number, number];
-    const pv = backend.typedArrayFromHeap(ph);
+    const pv = backend.view(ph);
     if (simd !== null) {
       const firstRow = pl.qMinH * sh + pl.rh - top;
       const firstCol = pl.qMinW * sw + pl.rw - left;
@@ -213,13 +209,13 @@ function maxPoolGrad(
   const [n, h, w, c] = x.shape as [number, number, number, number];
   const [, oh, ow] = dy.shape as [number, number, number, number];
   const { kh, kw, sh, sw, top, left } = at;
-  const outInfo = backend.makeOutput([n, h, w, c], 'float32');
-  const dx = backend.typedArrayFromHeap(outInfo);
-  const xv = backend.typedArrayFromHeap(x);
-  const dyv = backend.typedArrayFromHeap(dy);
-  const yv = backend.typedArrayFromHeap(y);
+  const outInfo = backend.makeOutput([n, h, w, c]);
+  const dx = backend.view(outInfo);
+  const xv = backend.view(x);
+  const dyv = backend.view(dy);
+  const yv = backend.view(y);
   const inside = top === 0 && left === 0 && (oh - 1) * sh + kh <= h && (ow - 1) * sw + kw <= w;
-  const simd = inside && c % 4 === 0 && oh > 0 && ow > 0 ? trainSimd(backend) : null;
+  const simd = inside && c % 4 === 0 && oh > 0 && ow > 0 ? trainSimd(backend.backend) : null;
   if (simd !== null) {
     // Same visiting order and tie rule as the loops below: the same bits, several times faster.
     simd.maxPoolGrad(xv, [n, h, w, c], yv, dyv, [n, oh, ow, c], { kh, kw, sh, sw }, dx);
@@ -281,7 +277,7 @@ function filterGradC1x32(
   at: FilterGradGeometry,
   backend: HeapBackend,
 ): TensorInfo {
-  const simd = trainSimd(backend);
+  const simd = trainSimd(backend.backend);
   if (simd === null)
     throw new Error('FadnetFilterGradC1x32 needs the SIMD kernels; check hasTrainSimd() first');
   const xShape = x.shape as [number, number, number, number];
@@ -291,18 +287,18 @@ function filterGradC1x32(
       `FadnetFilterGradC1x32: x [${xShape.join(',')}] and dy [${dyShape.join(',')}] are not [N,H,W,1] and [N,OH,OW,32]`,
     );
   }
-  const outInfo = backend.makeOutput([at.kh, at.kw, 1, 32], 'float32');
-  const scratchInfo = backend.makeOutput([at.kh * at.kw * 32], 'float32');
+  const outInfo = backend.makeOutput([at.kh, at.kw, 1, 32]);
+  const scratchInfo = backend.makeOutput([at.kh * at.kw * 32]);
   try {
     // Views taken after both allocations: an allocation may grow the heap and detach older ones.
     simd.filterGradC1x32(
-      backend.typedArrayFromHeap(x),
+      backend.view(x),
       xShape,
-      backend.typedArrayFromHeap(dy),
+      backend.view(dy),
       dyShape,
       at,
-      backend.typedArrayFromHeap(outInfo),
-      backend.typedArrayFromHeap(scratchInfo),
+      backend.view(outInfo),
+      backend.view(scratchInfo),
     );
   } finally {
     backend.disposeData(scratchInfo.dataId);
@@ -328,62 +324,28 @@ const IM2COL = 'FadnetIm2ColT';
 const INTERLEAVE = 'FadnetPhaseInterleave';
 const MAX_POOL_GRAD = 'FadnetMaxPoolGrad';
 
-let registered = false;
+interface InterleaveAttrs {
+  readonly placements: readonly PhasePlacement[];
+  readonly dxShape: readonly [number, number, number, number];
+  readonly strides: readonly [number, number];
+  readonly topLeft: readonly [number, number];
+}
 
-/** Registers the heap kernels on the wasm backend (idempotent). */
-export function registerHeapKernels(): void {
-  if (registered) return;
-  tf.registerKernel({
-    kernelName: FILTER_GRAD_C1X32,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) =>
-      filterGradC1x32(
-        inputs['x']!,
-        inputs['dy']!,
-        attrs as unknown as FilterGradGeometry,
-        backend as unknown as HeapBackend,
-      ),
-  });
-  tf.registerKernel({
-    kernelName: IM2COL,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) =>
-      im2colT(inputs['x']!, attrs as unknown as Im2ColAttrs, backend as unknown as HeapBackend),
-  });
-  tf.registerKernel({
-    kernelName: INTERLEAVE,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const a = attrs as unknown as {
-        placements: PhasePlacement[];
-        dxShape: [number, number, number, number];
-        strides: [number, number];
-        topLeft: [number, number];
-      };
+/** The kernels of this file, for register.ts. */
+export function gradientKernels(): KernelConfig[] {
+  return [
+    heapKernel<FilterGradGeometry>(FILTER_GRAD_C1X32, (inputs, attrs, backend) =>
+      filterGradC1x32(inputs['x']!, inputs['dy']!, attrs, backend),
+    ),
+    heapKernel<Im2ColAttrs>(IM2COL, (inputs, attrs, backend) => im2colT(inputs['x']!, attrs, backend)),
+    heapKernel<InterleaveAttrs>(INTERLEAVE, (inputs, a, backend) => {
       const phases = a.placements.map((_, k) => inputs[`p${k}`]!);
-      return interleave(
-        phases,
-        a.placements,
-        a.dxShape,
-        a.strides,
-        a.topLeft,
-        backend as unknown as HeapBackend,
-      );
-    },
-  });
-  tf.registerKernel({
-    kernelName: MAX_POOL_GRAD,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) =>
-      maxPoolGrad(
-        inputs['dy']!,
-        inputs['x']!,
-        inputs['y']!,
-        attrs as unknown as PoolAttrs,
-        backend as unknown as HeapBackend,
-      ),
-  });
-  registered = true;
+      return interleave(phases, a.placements, a.dxShape, a.strides, a.topLeft, backend);
+    }),
+    heapKernel<PoolAttrs>(MAX_POOL_GRAD, (inputs, attrs, backend) =>
+      maxPoolGrad(inputs['dy']!, inputs['x']!, inputs['y']!, attrs, backend),
+    ),
+  ];
 }
 
 /** See filterGradC1x32; only where hasTrainSimd(). */
@@ -392,13 +354,11 @@ export function filterGradC1x32Op(
   dy: tf.Tensor4D,
   geometry: FilterGradGeometry,
 ): tf.Tensor4D {
-  return tf
-    .engine()
-    .runKernel(FILTER_GRAD_C1X32, { x, dy }, geometry as unknown as NamedAttrMap) as tf.Tensor4D;
+  return runKernel(FILTER_GRAD_C1X32, { x, dy }, geometry);
 }
 
 export function im2colTOp(x: tf.Tensor4D, attrs: Im2ColAttrs): tf.Tensor2D {
-  return tf.engine().runKernel(IM2COL, { x }, attrs as unknown as NamedAttrMap) as tf.Tensor2D;
+  return runKernel(IM2COL, { x }, attrs);
 }
 
 export function interleaveOp(
@@ -410,12 +370,12 @@ export function interleaveOp(
 ): tf.Tensor4D {
   const inputs: Record<string, tf.Tensor> = {};
   phases.forEach((p, k) => (inputs[`p${k}`] = p));
-  return tf.engine().runKernel(INTERLEAVE, inputs, {
+  return runKernel<tf.Tensor4D, InterleaveAttrs>(INTERLEAVE, inputs, {
     placements,
     dxShape,
     strides,
     topLeft,
-  } as unknown as NamedAttrMap) as tf.Tensor4D;
+  });
 }
 
 export function maxPoolGradOp(
@@ -424,5 +384,5 @@ export function maxPoolGradOp(
   y: tf.Tensor4D,
   attrs: PoolAttrs,
 ): tf.Tensor4D {
-  return tf.engine().runKernel(MAX_POOL_GRAD, { dy, x, y }, attrs as unknown as NamedAttrMap) as tf.Tensor4D;
+  return runKernel(MAX_POOL_GRAD, { dy, x, y }, attrs);
 }

@@ -1,17 +1,11 @@
 // The batch norm + ReLU SIMD kernels (simd/batch-norm.wat) as tfjs kernels of the wasm backend,
-// the way heap-kernels.ts registers the other training kernels: each reads its inputs as views
-// of the backend's heap and writes into an output tensor allocated there. train-ops.ts
-// composes them into batchNormRelu's forward and backward passes.
+// like the other training kernels (gradient-kernels.ts): each reads its inputs as views
+// of the backend's heap and writes into an output tensor allocated there. ops.ts composes them
+// into batchNormRelu's forward and backward passes.
 import * as tf from '@tensorflow/tfjs-core';
-import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { heapKernel, runKernel, type HeapBackend } from './heap-backend.ts';
 import { batchNormSimd, type BatchNormSimd } from './simd/batch-norm.ts';
-
-/** The part of the wasm backend these kernels use (public methods of BackendWasm). */
-interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  disposeData(dataId: object): void;
-}
 
 /** Rows (N*H*W) and channels of an NHWC tensor. */
 function rowsOf(x: TensorInfo): [number, number] {
@@ -20,7 +14,7 @@ function rowsOf(x: TensorInfo): [number, number] {
 }
 
 function kernelsOf(backend: HeapBackend): BatchNormSimd {
-  const simd = batchNormSimd(backend);
+  const simd = batchNormSimd(backend.backend);
   if (simd === null)
     throw new Error('batch norm kernels need WebAssembly SIMD; check hasBatchNormSimd() first');
   return simd;
@@ -36,10 +30,10 @@ function reduce(
   floats: number,
   run: (view: (t: TensorInfo) => Float32Array, out: Float32Array, scratch: Float32Array) => void,
 ): TensorInfo {
-  const outInfo = backend.makeOutput([floats], 'float32');
-  const scratchInfo = backend.makeOutput([floats], 'float32');
+  const outInfo = backend.makeOutput([floats]);
+  const scratchInfo = backend.makeOutput([floats]);
   try {
-    const view = (t: TensorInfo): Float32Array => backend.typedArrayFromHeap(t);
+    const view = (t: TensorInfo): Float32Array => backend.view(t);
     run(view, view(outInfo), view(scratchInfo));
   } finally {
     backend.disposeData(scratchInfo.dataId);
@@ -53,69 +47,64 @@ const SCALE_SHIFT_RELU = 'FadnetBnScaleShiftRelu';
 const GRAD_SUMS = 'FadnetBnGradSums';
 const INPUT_GRAD = 'FadnetBnInputGrad';
 
-let registered = false;
-
-function register(): void {
-  if (registered) return;
+/** The kernels of this file, for register.ts. */
+export function batchNormKernels(): KernelConfig[] {
   const kernel = (
     kernelName: string,
-    f: (inputs: Record<string, TensorInfo>, backend: HeapBackend) => TensorInfo,
-  ): void => {
-    tf.registerKernel({
-      kernelName,
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, backend }) =>
-        f(inputs as Record<string, TensorInfo>, backend as unknown as HeapBackend),
-    });
-  };
-  kernel(CHANNEL_SUMS, ({ x }, backend) => {
-    const [rows, c] = rowsOf(x!);
-    return reduce(backend, c, (view, out, scratch) =>
-      kernelsOf(backend).channelSums(view(x!), rows, c, out, scratch),
-    );
-  });
-  kernel(SQUARED_DEVIATIONS, ({ x, mean }, backend) => {
-    const [rows, c] = rowsOf(x!);
-    return reduce(backend, c, (view, out, scratch) =>
-      kernelsOf(backend).squaredDeviations(view(x!), view(mean!), rows, c, out, scratch),
-    );
-  });
-  kernel(SCALE_SHIFT_RELU, ({ x, scaleShift }, backend) => {
-    const [rows, c] = rowsOf(x!);
-    const outInfo = backend.makeOutput([...x!.shape], 'float32');
-    const view = (t: TensorInfo): Float32Array => backend.typedArrayFromHeap(t);
-    kernelsOf(backend).scaleShiftRelu(view(x!), view(scaleShift!), rows, c, view(outInfo));
-    return outInfo;
-  });
-  kernel(GRAD_SUMS, ({ x, y, dy, mean }, backend) => {
-    const [rows, c] = rowsOf(x!);
-    return reduce(backend, 2 * c, (view, out, scratch) =>
-      kernelsOf(backend).gradSums(view(x!), view(y!), view(dy!), view(mean!), rows, c, out, scratch),
-    );
-  });
-  kernel(INPUT_GRAD, ({ x, y, dy, coef }, backend) => {
-    const [rows, c] = rowsOf(x!);
-    const outInfo = backend.makeOutput([...x!.shape], 'float32');
-    const view = (t: TensorInfo): Float32Array => backend.typedArrayFromHeap(t);
-    kernelsOf(backend).inputGrad(view(x!), view(y!), view(dy!), view(coef!), rows, c, view(outInfo));
-    return outInfo;
-  });
-  registered = true;
+    f: (inputs: NamedTensorInfoMap, backend: HeapBackend) => TensorInfo,
+  ): KernelConfig => heapKernel(kernelName, (inputs, _attrs, backend) => f(inputs, backend));
+  return [
+    kernel(CHANNEL_SUMS, ({ x }, backend) => {
+      const [rows, c] = rowsOf(x!);
+      return reduce(backend, c, (view, out, scratch) =>
+        kernelsOf(backend).channelSums(view(x!), rows, c, out, scratch),
+      );
+    }),
+    kernel(SQUARED_DEVIATIONS, ({ x, mean }, backend) => {
+      const [rows, c] = rowsOf(x!);
+      return reduce(backend, c, (view, out, scratch) =>
+        kernelsOf(backend).squaredDeviations(view(x!), view(mean!), rows, c, out, scratch),
+      );
+    }),
+    kernel(SCALE_SHIFT_RELU, ({ x, scaleShift }, backend) => {
+      const [rows, c] = rowsOf(x!);
+      const outInfo = backend.makeOutput([...x!.shape]);
+      const view = (t: TensorInfo): Float32Array => backend.view(t);
+      kernelsOf(backend).scaleShiftRelu(view(x!), view(scaleShift!), rows, c, view(outInfo));
+      return outInfo;
+    }),
+    kernel(GRAD_SUMS, ({ x, y, dy, mean }, backend) => {
+      const [rows, c] = rowsOf(x!);
+      return reduce(backend, 2 * c, (view, out, scratch) =>
+        kernelsOf(backend).gradSums(view(x!), view(y!), view(dy!), view(mean!), rows, c, out, scratch),
+      );
+    }),
+    kernel(INPUT_GRAD, ({ x, y, dy, coef }, backend) => {
+      const [rows, c] = rowsOf(x!);
+      const outInfo = backend.makeOutput([...x!.shape]);
+      const view = (t: TensorInfo): Float32Array => backend.view(t);
+      kernelsOf(backend).inputGrad(view(x!), view(y!), view(dy!), view(coef!), rows, c, view(outInfo));
+      return outInfo;
+    }),
+  ];
 }
 
 /**
  * Whether the batch norm kernels run on the current backend (the wasm backend, with SIMD) for
- * `c` channels; registers them on first use.
+ * `c` channels.
  */
 export function hasBatchNormSimd(c: number): boolean {
-  if (c <= 0 || c % 4 !== 0 || tf.getBackend() !== 'wasm' || batchNormSimd(tf.backend()) === null)
-    return false;
-  register();
-  return true;
+  return (
+    c > 0 &&
+    c % 4 === 0 &&
+    tf.getBackend() === 'wasm' &&
+    tf.getKernel(CHANNEL_SUMS, 'wasm') !== undefined &&
+    batchNormSimd(tf.backend()) !== null
+  );
 }
 
 function run<T extends tf.Tensor>(name: string, inputs: Record<string, tf.Tensor>): T {
-  return tf.engine().runKernel(name, inputs) as T;
+  return runKernel<T>(name, inputs);
 }
 
 /** Per-channel sums over N,H,W of x [N,H,W,C]; only where hasBatchNormSimd(C). */

@@ -5,7 +5,7 @@
 // is not there, the runtime cannot compile the module (no SIMD) or the heap cannot be imported
 // (a shared one, in tfjs's threaded build), the kernels are unavailable and callers keep their
 // other path.
-import { compileWasm, wasm, type WasmMemory } from '../../wasm-module.ts';
+import { compileWasm, wasm, type WasmMemory } from '../../../wasm/module.ts';
 
 /** Byte offset in the heap of a view of it; throws for a view of another buffer. */
 export type HeapAddress = (v: Float32Array) => number;

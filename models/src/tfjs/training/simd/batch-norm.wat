@@ -301,7 +301,7 @@
   ;; The input gradient, with g as in gradSums:
   ;;   dx[r, ch] = g[r, ch] * p[ch] - (x[r, ch] - mean[ch]) * q[ch] - k[ch]
   ;; where coef holds the four c-float vectors mean, p, q, k one after another (batchNormRelu in
-  ;; train-ops.ts derives them from the gradient sums). dx may be dy.
+  ;; ops.ts derives them from the gradient sums). dx may be dy.
   (func (export "inputGrad")
     (param $x i32) (param $y i32) (param $dy i32) (param $coef i32) (param $dx i32)
     (param $rows i32) (param $c i32)
