@@ -57,6 +57,7 @@ const PROTOTYPES: { readonly [K in MessageTypeName]: MessageTypes[K] } = {
     twist: { twist: twist(), covariance: [0] },
   },
   'builtin_interfaces/msg/Time': { ...time },
+  'rosgraph_msgs/msg/Clock': { clock: { ...time } },
 };
 
 /** Describes a value's shape; byte arrays become base64 strings as `toJsonValue` writes them. */

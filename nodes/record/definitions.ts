@@ -185,6 +185,11 @@ KeyValue[] values
 std_msgs/Header header # for timestamp
 DiagnosticStatus[] status # an array of components being reported on
 `,
+  'rosgraph_msgs/Clock': `# This message communicates the current time.
+#
+# For more information, see https://design.ros2.org/articles/clock_and_time.html.
+builtin_interfaces/Time clock
+`,
 };
 
 const PRIMITIVES = new Set([

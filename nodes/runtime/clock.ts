@@ -5,9 +5,27 @@ export interface Cancel {
   (): void;
 }
 
+/**
+ * A discontinuity in a clock, as rclcpp's jump callbacks report them: `started` when ROS time
+ * begins (the first /clock message; time was 0 before), `backward` when time moves back (a
+ * simulator reset, a bag looping), `forward` for a step ahead that is not the passing of time.
+ */
+export interface TimeJump {
+  readonly kind: 'started' | 'backward' | 'forward';
+  readonly fromMs: number;
+  readonly toMs: number;
+}
+
 export interface Clock {
   /** Milliseconds since the epoch (or since the simulation started), fractional. */
   now(): number;
+  /**
+   * False while the clock follows /clock and no message has come yet: ROS time is 0 then, and
+   * nothing measured in it means anything.
+   */
+  readonly started: boolean;
+  /** Calls fn after each jump of this clock (never for time passing normally). */
+  onJump(fn: (jump: TimeJump) => void): Cancel;
   /** Calls fn every periodMs of this clock's time until cancelled. */
   every(periodMs: number, fn: () => void): Cancel;
   /** Calls fn once after delayMs of this clock's time. */
@@ -16,6 +34,9 @@ export interface Clock {
 
 export const systemClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
+  started: true,
+  // performance.now() is monotonic: this clock never steps, so there is no jump to report.
+  onJump: () => () => {},
   every: (periodMs, fn) => {
     const id = setInterval(fn, periodMs);
     return () => clearInterval(id);
@@ -36,9 +57,11 @@ interface Pending {
 
 /** A clock that moves only when told: tests and the simulator drive it. */
 export class ManualClock implements Clock {
+  readonly started = true;
   #now: number;
   #pending: Pending[] = [];
   #seq = 0;
+  readonly #jumpListeners = new Set<(jump: TimeJump) => void>();
 
   constructor(startMs = 0) {
     this.#now = startMs;
@@ -51,6 +74,11 @@ export class ManualClock implements Clock {
   every(periodMs: number, fn: () => void): Cancel {
     if (!(periodMs > 0)) throw new RangeError(`timer period must be positive, got ${periodMs}`);
     return this.#add(this.#now + periodMs, periodMs, fn);
+  }
+
+  onJump(fn: (jump: TimeJump) => void): Cancel {
+    this.#jumpListeners.add(fn);
+    return () => this.#jumpListeners.delete(fn);
   }
 
   after(delayMs: number, fn: () => void): Cancel {
@@ -89,9 +117,17 @@ export class ManualClock implements Clock {
     this.#now = target;
   }
 
-  /** Jumps the clock without firing timers in between (a clock step, e.g. NTP or sim reset). */
-  jump(ms: number): void {
+  /**
+   * Steps the clock without firing timers in between (NTP, a simulator reset) and reports the
+   * jump. Pending timers keep the delay they had left, as rcl reschedules timers on a jump: a
+   * step back must not silence them for its length, a step ahead must not fire them for every
+   * period it skipped.
+   */
+  jump(ms: number, kind: TimeJump['kind'] = ms < 0 ? 'backward' : 'forward'): void {
+    const fromMs = this.#now;
     this.#now += ms;
-    for (const p of this.#pending) if (ms < 0) p.at += ms;
+    for (const p of this.#pending) p.at += ms;
+    const jump: TimeJump = { kind, fromMs, toMs: this.#now };
+    for (const fn of [...this.#jumpListeners]) fn(jump);
   }
 }

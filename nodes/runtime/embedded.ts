@@ -4,10 +4,12 @@
 // transient-local publishers replay their last messages to late subscribers.
 import { systemClock, type Clock } from './clock.ts';
 import type { MessageTypeName, MessageTypes } from './messages.ts';
-import type { QoS } from './qos.ts';
+import { QOS_CLOCK, type QoS } from './qos.ts';
+import { CLOCK_TOPIC, clockMessageMs, ClockMessageError, SimTimeClock } from './sim-time.ts';
 import {
   TopicTypeError,
   type NodeHandle,
+  type NodeOptions,
   type Publisher,
   type Subscription,
   type Transport,
@@ -47,9 +49,12 @@ export class EmbeddedBus implements Transport {
   readonly #taps = new Set<(topic: string, type: MessageTypeName, message: unknown) => void>();
   #scheduled = false;
   #idle: (() => void)[] = [];
+  readonly #log: (line: string) => void;
 
-  constructor(options: { clock?: Clock } = {}) {
+  /** `clock`: the time of nodes without use_sim_time (default the system clock). */
+  constructor(options: { clock?: Clock; log?: (line: string) => void } = {}) {
     this.clock = options.clock ?? systemClock;
+    this.#log = options.log ?? console.error;
   }
 
   #topic(name: string, type: MessageTypeName): Topic {
@@ -64,7 +69,7 @@ export class EmbeddedBus implements Transport {
     return topic;
   }
 
-  createNode(name: string): NodeHandle {
+  createNode(name: string, options: NodeOptions = {}): NodeHandle {
     const owned: (() => void)[] = [];
     const createPublisher = <K extends MessageTypeName>(
       type: K,
@@ -107,9 +112,23 @@ export class EmbeddedBus implements Transport {
       owned.push(close);
       return { topic: topicName, close };
     };
+    let clock = this.clock;
+    if (options.useSimTime === true) {
+      const sim = new SimTimeClock();
+      createSubscription('rosgraph_msgs/msg/Clock', CLOCK_TOPIC, QOS_CLOCK, (message) => {
+        try {
+          sim.set(clockMessageMs(message));
+        } catch (error) {
+          // A bad message from a peer is dropped with its reason; the clock keeps its time.
+          if (!(error instanceof ClockMessageError)) throw error;
+          this.#log(`[${name}] ${error.message}`);
+        }
+      });
+      clock = sim;
+    }
     return {
       name,
-      clock: this.clock,
+      clock,
       createPublisher,
       createSubscription,
       destroy: () => {

@@ -111,6 +111,11 @@ export interface BatteryState {
   serial_number: string;
 }
 
+/** rosgraph_msgs/Clock, what simulators publish on /clock (named so as not to shadow the runtime's Clock). */
+export interface ClockMessage {
+  clock: Time;
+}
+
 /** Type name -> message, the single place topic wiring is checked against. */
 export interface MessageTypes {
   'sensor_msgs/msg/Image': Image;
@@ -123,6 +128,7 @@ export interface MessageTypes {
   'diagnostic_msgs/msg/DiagnosticArray': DiagnosticArray;
   'nav_msgs/msg/Odometry': Odometry;
   'builtin_interfaces/msg/Time': Time;
+  'rosgraph_msgs/msg/Clock': ClockMessage;
 }
 
 export type MessageTypeName = keyof MessageTypes;
@@ -138,6 +144,7 @@ export const MESSAGE_TYPE_NAMES: readonly MessageTypeName[] = [
   'diagnostic_msgs/msg/DiagnosticArray',
   'nav_msgs/msg/Odometry',
   'builtin_interfaces/msg/Time',
+  'rosgraph_msgs/msg/Clock',
 ];
 
 export const zeroTwist = (): Twist => ({ linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });

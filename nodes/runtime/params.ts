@@ -34,6 +34,21 @@ type DeclValue<P extends ParamDecl> = P extends { readonly choices: readonly (in
   : ValueOf<P['type']>;
 export type ParamValues<D extends ParamDecls> = { -readonly [K in keyof D]: DeclValue<D[K]> };
 
+/**
+ * Parameters every ROS 2 node has, whatever it declares (rclcpp's TimeSource declares
+ * use_sim_time on every node). Checked like declared ones: `use_sim_time: yes` stops start-up.
+ */
+export const NODE_PARAMS = {
+  use_sim_time: {
+    type: 'bool',
+    default: false,
+    description: 'the node clock follows /clock (rosgraph_msgs/Clock), as under Gazebo or CARLA',
+  },
+} as const satisfies ParamDecls;
+
+/** A node's parameter values: its declarations plus those every node has. */
+export type NodeParamValues<D extends ParamDecls> = ParamValues<D & typeof NODE_PARAMS>;
+
 export class ParameterError extends Error {
   override readonly name = 'ParameterError';
   constructor(
@@ -164,20 +179,20 @@ export function resolveParameters<D extends ParamDecls>(
   node: string,
   decls: D,
   sources: readonly { readonly name: string; readonly values: Readonly<Record<string, unknown>> }[] = [],
-): ParamValues<D> {
+): NodeParamValues<D> {
+  const all: ParamDecls = { ...NODE_PARAMS, ...decls };
   const out: Record<string, unknown> = {};
-  for (const [name, decl] of Object.entries(decls))
+  for (const [name, decl] of Object.entries(all))
     out[name] = check(node, name, decl, decl.default, 'default');
   for (const source of sources) {
     for (const [name, value] of Object.entries(source.values)) {
-      const decl = decls[name];
+      const decl = all[name];
       if (decl === undefined) {
-        if (name === 'use_sim_time') continue; // every ROS 2 node accepts it
         throw new ParameterError(`node ${node} has no parameter ${name} (from ${source.name})`, node, name);
       }
       // A double parameter accepts an integer literal, as ROS 2 YAML users write `gain: 1`.
       out[name] = check(node, name, decl, value, source.name);
     }
   }
-  return out as ParamValues<D>;
+  return out as NodeParamValues<D>;
 }

@@ -33,3 +33,25 @@ export const QOS_LATCHED: QoS = {
   depth: 1,
   durability: 'transient_local',
 };
+/**
+ * Subscribing to /clock, as rclcpp's ClockQoS: best effort keep-last-1. Only the newest time
+ * matters, a subscriber that falls behind must jump to it rather than replay old times, and a
+ * slow node must never hold the simulator back. Matches a reliable or a best-effort publisher.
+ */
+export const QOS_CLOCK: QoS = {
+  reliability: 'best_effort',
+  history: 'keep_last',
+  depth: 1,
+  durability: 'volatile',
+};
+/**
+ * Publishing /clock: reliable keep-last-1. A reliable publisher matches both best-effort
+ * subscribers (rclcpp's ClockQoS) and reliable ones (rclnodejs's TimeSource subscribes with the
+ * default profile), as Gazebo's bridge does; a best-effort one would leave the latter without time.
+ */
+export const QOS_CLOCK_PUBLISHER: QoS = {
+  reliability: 'reliable',
+  history: 'keep_last',
+  depth: 1,
+  durability: 'volatile',
+};

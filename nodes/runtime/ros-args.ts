@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parametersFromYaml, parseOverrides } from './params.ts';
-import type { NodeHandle, Transport } from './transport.ts';
+import type { NodeHandle, NodeOptions, Transport } from './transport.ts';
 
 export interface RosArgs {
   readonly params: string[];
@@ -82,8 +82,9 @@ export function createRemappedNode(
   transport: Transport,
   name: string,
   remaps: RosArgs['remaps'],
+  options: NodeOptions = {},
 ): NodeHandle {
-  const node = transport.createNode(name);
+  const node = transport.createNode(name, options);
   return transport.kind === 'embedded' ? remapped(node, remaps) : node;
 }
 

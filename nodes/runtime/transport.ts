@@ -27,9 +27,17 @@ export interface NodeHandle {
   destroy(): void;
 }
 
+export interface NodeOptions {
+  /**
+   * The node clock follows /clock (rosgraph_msgs/Clock) instead of the system clock, as the ROS 2
+   * parameter of the same name does: time is 0 and the clock not started until the first message.
+   */
+  readonly useSimTime?: boolean;
+}
+
 export interface Transport {
   readonly kind: 'embedded' | 'ros2';
-  createNode(name: string): NodeHandle;
+  createNode(name: string, options?: NodeOptions): NodeHandle;
   shutdown(): Promise<void>;
 }
 

@@ -73,7 +73,7 @@ export async function startSteering(
       intraOpThreads: params.intra_op_threads,
     },
   });
-  const handle = createRemappedNode(transport, nodeName, ros.remaps);
+  const handle = createRemappedNode(transport, nodeName, ros.remaps, { useSimTime: params.use_sim_time });
   const node = SteeringNode.create({
     node: handle,
     engine,

@@ -4,16 +4,17 @@
 import type { SteeringEngine } from '../../models/src/engine/engine.ts';
 import type { InputSpec } from '../../models/src/input-spec.ts';
 import { createPreprocessor, FrameError, type Preprocessor } from '../../models/src/preprocess/index.ts';
-import type { Cancel } from '../runtime/clock.ts';
+import type { Cancel, TimeJump } from '../runtime/clock.ts';
 import {
   DiagnosticLevel,
   timeFromMs,
   timeToMs,
+  zeroTwist,
   type CompressedImage,
   type Image,
   type Twist,
 } from '../runtime/messages.ts';
-import type { ParamValues } from '../runtime/params.ts';
+import type { NodeParamValues } from '../runtime/params.ts';
 import { QOS_COMMANDS, QOS_LATCHED, QOS_SENSOR_DATA, QOS_STATUS } from '../runtime/qos.ts';
 import type { NodeHandle, Publisher } from '../runtime/transport.ts';
 import { Window } from './latency.ts';
@@ -25,9 +26,9 @@ import {
   type ShapingParams,
   type ShapingState,
 } from './shaping.ts';
-import { judge, type StopReason, type Verdict, type WatchdogParams } from './watchdog.ts';
+import { CLOCK_FAULTS, judge, type StopReason, type Verdict, type WatchdogParams } from './watchdog.ts';
 
-export type SteeringParams = ParamValues<typeof STEERING_PARAMS>;
+export type SteeringParams = NodeParamValues<typeof STEERING_PARAMS>;
 
 type Frame =
   | { readonly kind: 'raw'; readonly msg: Image }
@@ -77,6 +78,10 @@ export class SteeringNode {
   #rampFrom: Twist | undefined;
   #verdict: Verdict = { drive: false, reason: 'no_frames', detail: 'no camera frame yet' };
   #lastTick: number;
+  /** How far the clock jumped back, until a frame stamped after the jump arrives. */
+  #jumpedBack: { readonly byMs: number; readonly toMs: number } | undefined;
+  /** Counts backward jumps: a result whose inference began before one is from a world that is gone. */
+  #epoch = 0;
   #counts = { received: 0, processed: 0, dropped: 0, rejected: 0, late: 0 };
 
   private constructor(options: SteeringNodeOptions) {
@@ -138,6 +143,7 @@ export class SteeringNode {
       this.#setEnabled(msg.data),
     );
     this.#lastTick = node.clock.now();
+    this.#cancel.push(node.clock.onJump((jump) => this.#onJump(jump)));
     this.#cancel.push(node.clock.every(1000 / p.control_rate_hz, () => this.#tick()));
     this.#cancel.push(
       node.clock.every(1000 / p.diagnostics_rate_hz, () =>
@@ -171,15 +177,37 @@ export class SteeringNode {
     void this.#infer(frame);
   }
 
+  #onJump(jump: TimeJump): void {
+    const now = this.#node.clock.now();
+    // Shaping measures dt between results and ticks: a jump is not time that passed, so the
+    // acceleration limits restart from here instead of seeing one huge (or negative) step.
+    this.#lastTick = now;
+    this.#lastShapedAt = undefined;
+    if (jump.kind === 'backward') {
+      this.#epoch += 1;
+      this.#jumpedBack = { byMs: jump.fromMs - jump.toMs, toMs: jump.toMs };
+      this.#lastCommandStamp = undefined;
+      this.#pending = undefined;
+      this.#shape = initialShapingState();
+      this.#log(
+        `clock jumped back ${(jump.fromMs - jump.toMs).toFixed(0)} ms (to ${(jump.toMs / 1000).toFixed(3)} s)`,
+      );
+    } else if (jump.kind === 'started') {
+      this.#log(`clock started at ${(jump.toMs / 1000).toFixed(3)} s`);
+    }
+    this.#evaluate(now);
+  }
+
   async #infer(frame: Frame): Promise<void> {
     const clock = this.#node.clock;
     const started = clock.now();
+    const epoch = this.#epoch;
     this.#busySince = started;
     try {
       if (frame.kind === 'raw') this.#pre.fromRaw(frame.msg, this.#input);
       else await this.#pre.fromCompressed(frame.msg, this.#input);
       const steering = await this.#engine.runOne(this.#input);
-      this.#onResult(frame, steering, started);
+      if (epoch === this.#epoch) this.#onResult(frame, steering, started);
     } catch (error) {
       if (error instanceof FrameError) {
         this.#counts.rejected += 1;
@@ -209,6 +237,7 @@ export class SteeringNode {
     this.#completions.add(now);
     const stamp = timeToMs(frame.msg.header.stamp);
     this.#lastCommandStamp = stamp;
+    if (this.#jumpedBack !== undefined && stamp >= this.#jumpedBack.toMs) this.#jumpedBack = undefined;
     this.#steeringPub.publish({ data: steering });
     const dt = this.#lastShapedAt === undefined ? 0 : (now - this.#lastShapedAt) / 1000;
     this.#lastShapedAt = now;
@@ -225,6 +254,8 @@ export class SteeringNode {
     const verdict = judge(
       {
         now,
+        clockStarted: this.#node.clock.started,
+        clockJumpedBackMs: this.#jumpedBack?.byMs,
         enabled: this.#enabled,
         lastCommandFrameStamp: this.#lastCommandStamp,
         inferenceStartedAt: this.#busySince,
@@ -239,6 +270,13 @@ export class SteeringNode {
       if (verdict.drive) this.#log('watchdog: fresh frames, driving');
       else this.#log(`watchdog: stopping: ${verdict.detail}`);
       this.#rampFrom = verdict.drive ? undefined : this.#output;
+      if (!verdict.drive && CLOCK_FAULTS.has(verdict.reason) && this.#isMoving()) {
+        // The stop ramp is timed on the node clock, the very thing in doubt: a clock that
+        // stopped would never finish it, one that jumped makes its steps meaningless. Stop now.
+        this.#output = zeroTwist();
+        this.#shape = { smoothed: this.#shape.smoothed, command: this.#output };
+        this.#publishCmd(this.#output, this.#lastCommandStamp ?? now);
+      }
     }
     this.#verdict = verdict;
   }
@@ -258,11 +296,15 @@ export class SteeringNode {
     this.#publishCmd(this.#output, this.#lastCommandStamp ?? now);
   }
 
+  #isMoving(): boolean {
+    return this.#output.linear.x !== 0 || this.#output.angular.z !== 0;
+  }
+
   stats(): SteeringStats {
     const now = this.#node.clock.now();
     const recent = this.#completions;
     const fps = recent.count < 2 ? 0 : ((recent.count - 1) * 1000) / Math.max(1, now - recent.percentile(0));
-    const moving = this.#output.linear.x !== 0 || this.#output.angular.z !== 0;
+    const moving = this.#isMoving();
     return {
       ...this.#counts,
       latencyP50Ms: this.#latency.percentile(0.5),
@@ -283,7 +325,7 @@ export class SteeringNode {
     const level =
       s.state === 'driving'
         ? DiagnosticLevel.OK
-        : s.reason === 'disabled' || s.reason === 'no_frames'
+        : s.reason === 'disabled' || s.reason === 'no_frames' || s.reason === 'clock_not_started'
           ? DiagnosticLevel.WARN
           : DiagnosticLevel.ERROR;
     const f = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');

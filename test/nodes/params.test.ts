@@ -39,6 +39,27 @@ fadnet_steering:
     ).toBe(1);
   });
 
+  it('keeps use_sim_time, which every node has (false unless set), and checks it is a bool', () => {
+    expect(resolveParameters(STEERING_NODE_NAME, STEERING_PARAMS).use_sim_time).toBe(false);
+    const yaml = `fadnet_steering:\n  ros__parameters:\n    use_sim_time: true\n`;
+    expect(
+      resolveParameters(STEERING_NODE_NAME, STEERING_PARAMS, [
+        { name: 'gazebo.yaml', values: parametersFromYaml(yaml, STEERING_NODE_NAME) },
+      ]).use_sim_time,
+    ).toBe(true);
+    expect(() =>
+      resolveParameters(STEERING_NODE_NAME, STEERING_PARAMS, [
+        { name: 'command line', values: { use_sim_time: 'yes' } },
+      ]),
+    ).toThrow(
+      new ParameterError(
+        'parameter use_sim_time of node fadnet_steering (from command line) must be true or false, got "yes"',
+        'fadnet_steering',
+        'use_sim_time',
+      ),
+    );
+  });
+
   it('stops start-up naming the parameter when a value is out of range', () => {
     expect(() =>
       resolveParameters(STEERING_NODE_NAME, STEERING_PARAMS, [

@@ -72,6 +72,8 @@ describe('deadline watchdog', () => {
   const w: WatchdogParams = { maxFrameAgeMs: 200, inferenceDeadlineMs: 100, futureToleranceMs: 50 };
   const base = {
     now: 10_000,
+    clockStarted: true,
+    clockJumpedBackMs: undefined,
     enabled: true,
     lastCommandFrameStamp: 9_950,
     inferenceStartedAt: undefined,
@@ -105,6 +107,20 @@ describe('deadline watchdog', () => {
       detail: 'inference running for 150 ms, deadline 100 ms',
     });
     expect(judge({ ...base, lastInferenceFailed: true }, w)).toMatchObject({ reason: 'inference_error' });
+  });
+
+  it('never drives on a clock that has not started or has jumped back, before any other check', () => {
+    expect(judge({ ...base, now: 0, clockStarted: false, lastCommandFrameStamp: 0 }, w)).toEqual({
+      drive: false,
+      reason: 'clock_not_started',
+      detail: 'the node clock has not started (use_sim_time: no /clock message yet)',
+    });
+    // Disabled too: the clock fault is what is reported, since every age depends on the clock.
+    expect(judge({ ...base, enabled: false, clockJumpedBackMs: 6000 }, w)).toEqual({
+      drive: false,
+      reason: 'clock_jumped_back',
+      detail: 'the clock jumped back 6000 ms; waiting for a frame stamped after the jump',
+    });
   });
 
   it('treats the age limit as inclusive and tolerates small clock skew', () => {

@@ -1,5 +1,6 @@
-// The steering node on the embedded bus with simulated time (ManualClock) and the real ONNX
-// engine: stale frames, stalls, bursts, clock jumps, resume, corrupt frames.
+// The steering node on the embedded bus with simulated time (ManualClock, or /clock with
+// use_sim_time) and the real ONNX engine: stale frames, stalls, bursts, clock jumps, a clock
+// that starts late or stops, resume, corrupt frames.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SteeringEngine } from '../../models/src/engine/engine.ts';
 import { OnnxEngine } from '../../models/src/engine/onnx-engine.ts';
@@ -9,6 +10,7 @@ import { weightsFromSafetensors } from '../../models/src/weights/weight-set.ts';
 import {
   EmbeddedBus,
   ManualClock,
+  QOS_CLOCK_PUBLISHER,
   QOS_LATCHED,
   QOS_SENSOR_DATA,
   resolveParameters,
@@ -74,8 +76,34 @@ function frame(stampMs: number, shade = 0): Image {
   };
 }
 
+/** Time as the tests step it: a ManualClock, or a simulator publishing /clock. */
+interface TestClock {
+  now(): number;
+  advance(ms: number): void;
+  jump(ms: number): void;
+}
+
+/** Publishes each new time on /clock as Gazebo does; nothing is sent before `start()`. */
+class ClockPublisher implements TestClock {
+  #now = 1_000_000;
+  constructor(readonly publish: (ms: number) => void) {}
+  now(): number {
+    return this.#now;
+  }
+  start(): void {
+    this.publish(this.#now);
+  }
+  advance(ms: number): void {
+    this.#now += ms;
+    this.publish(this.#now);
+  }
+  jump(ms: number): void {
+    this.advance(ms);
+  }
+}
+
 interface Rig {
-  clock: ManualClock;
+  clock: TestClock;
   bus: EmbeddedBus;
   node: SteeringNode;
   cmds: Twist[];
@@ -85,8 +113,9 @@ interface Rig {
 }
 
 function rig(overrides: Record<string, unknown> = {}): Rig {
-  const clock = new ManualClock(1_000_000);
-  const bus = new EmbeddedBus({ clock });
+  const manual = new ManualClock(1_000_000);
+  // With use_sim_time the bus keeps the system clock: the node's time comes from /clock alone.
+  const bus = new EmbeddedBus(overrides['use_sim_time'] === true ? {} : { clock: manual });
   const params = resolveParameters(STEERING_NODE_NAME, STEERING_PARAMS, [
     {
       name: 'test',
@@ -101,7 +130,7 @@ function rig(overrides: Record<string, unknown> = {}): Rig {
   ]);
   const logs: string[] = [];
   const node = SteeringNode.create({
-    node: bus.createNode(STEERING_NODE_NAME),
+    node: bus.createNode(STEERING_NODE_NAME, { useSimTime: params.use_sim_time }),
     engine,
     inputSpec: FADNET_INPUT_SPEC,
     params,
@@ -118,8 +147,11 @@ function rig(overrides: Record<string, unknown> = {}): Rig {
   );
   const cam = io.createPublisher('sensor_msgs/msg/Image', params.camera_topic, QOS_SENSOR_DATA);
   const en = io.createPublisher('std_msgs/msg/Bool', params.enable_topic, QOS_LATCHED);
+  const clockPub = io.createPublisher('rosgraph_msgs/msg/Clock', '/clock', QOS_CLOCK_PUBLISHER);
   return {
-    clock,
+    clock: params.use_sim_time
+      ? new ClockPublisher((ms) => clockPub.publish({ clock: timeFromMs(ms) }))
+      : manual,
     bus,
     node,
     cmds,
@@ -243,13 +275,40 @@ describe('steering node', () => {
     r.node.destroy();
   });
 
-  it('stops on a clock jump that puts frame stamps in the future', async () => {
+  it('stops at once when the clock jumps back, forgets the old world, drives again on frames from after the jump', async () => {
     r = rig({ autonomous_on_start: true });
     await drive(r, 3);
-    r.clock.jump(-2000); // our clock stepped back; the frames' stamps are now ahead of it
-    r.clock.advance(20);
-    expect(r.node.stats().reason).toBe('frame_from_future');
+    expect(moving(r.node.output)).toBe(true);
+    engine.stallNext();
+    r.send(frame(r.clock.now(), 9)); // in flight across the jump
+    await r.bus.flush();
+    r.clock.jump(-2000); // a simulator reset: time steps back 2 s
+    // No ramp: the ramp is timed on the clock that just jumped.
+    expect(r.node.output).toEqual({ linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+    expect(r.node.stats()).toMatchObject({
+      reason: 'clock_jumped_back',
+      detail: 'the clock jumped back 2000 ms; waiting for a frame stamped after the jump',
+    });
+    expect(r.logs).toContain('clock jumped back 2000 ms (to 998.099 s)');
+    engine.release();
+    const processed = r.node.stats().processed;
+    await new Promise((res) => setTimeout(res, 20));
+    expect(r.node.stats().processed).toBe(processed); // computed before the jump: discarded
     r.clock.advance(400);
+    await r.bus.flush();
+    expect(r.node.stats().reason).toBe('clock_jumped_back');
+    expect(r.cmds.at(-1)).toEqual({ linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+    await drive(r, 3);
+    expect(r.node.stats().state).toBe('driving');
+    r.node.destroy();
+  });
+
+  it('stops at once on frames stamped ahead of its clock (a clock jump it was not told of)', async () => {
+    r = rig({ autonomous_on_start: true });
+    await drive(r, 3);
+    r.send(frame(r.clock.now() + 2000, 7));
+    await until('inference', () => r.node.stats().processed === 4);
+    expect(r.node.stats().reason).toBe('frame_from_future');
     expect(moving(r.node.output)).toBe(false);
     await drive(r, 3);
     expect(r.node.stats().state).toBe('driving');
@@ -292,6 +351,69 @@ describe('steering node', () => {
     expect(values['frames_received']).toBe('31');
     expect(values['frames_dropped']).toBe('0');
     expect(diags[0]!.level).toBe(0);
+    r.node.destroy();
+  });
+});
+
+describe('steering node with use_sim_time (time from /clock)', () => {
+  const simRig = (): Rig & { clock: ClockPublisher } => {
+    const r = rig({ autonomous_on_start: true, use_sim_time: true });
+    if (!(r.clock instanceof ClockPublisher)) throw new Error('use_sim_time rig without /clock');
+    return r as Rig & { clock: ClockPublisher };
+  };
+
+  it('never drives and sends nothing before /clock starts, then drives on frames in sim time', async () => {
+    const r = simRig();
+    r.send(frame(r.clock.now())); // the camera is up before the simulator's clock
+    await until('inference', () => r.node.stats().processed === 1);
+    await r.bus.flush();
+    expect(r.node.stats()).toMatchObject({
+      reason: 'clock_not_started',
+      detail: 'the node clock has not started (use_sim_time: no /clock message yet)',
+    });
+    expect(r.cmds).toEqual([]); // its timers run on sim time, which has not begun
+    r.clock.start();
+    await r.bus.flush();
+    expect(r.logs).toContain('clock started at 1000.000 s');
+    await drive(r, 5);
+    expect(r.node.stats().state).toBe('driving');
+    expect(moving(r.cmds.at(-1))).toBe(true);
+    r.node.destroy();
+  });
+
+  it('stands still with the paused simulator when /clock stops, and stops at once on frames from past its clock', async () => {
+    const r = simRig();
+    r.clock.start();
+    await r.bus.flush();
+    await drive(r, 5);
+    const sent = r.cmds.length;
+    const output = r.node.output;
+    expect(moving(output)).toBe(true);
+    await new Promise((res) => setTimeout(res, 60)); // wall time passes, sim time does not
+    await r.bus.flush();
+    expect(r.cmds.length).toBe(sent); // no control ticks: the node is paused with the world
+    expect(r.node.output).toBe(output);
+    // The camera runs on while /clock has stopped: its frames are stamped past the node's time.
+    r.send(frame(r.clock.now() + 500, 3));
+    await until('inference', () => r.node.stats().processed === 6);
+    await r.bus.flush();
+    expect(r.node.stats().reason).toBe('frame_from_future');
+    expect(r.cmds.at(-1)).toEqual({ linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+    r.node.destroy();
+  });
+
+  it('stops at once when /clock jumps back (a simulator reset) and drives again on frames after it', async () => {
+    const r = simRig();
+    r.clock.start();
+    await r.bus.flush();
+    await drive(r, 5);
+    r.clock.jump(-30_000);
+    await r.bus.flush();
+    expect(r.node.stats().reason).toBe('clock_jumped_back');
+    expect(r.cmds.at(-1)).toEqual({ linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } });
+    expect(r.logs).toContain('clock jumped back 30000 ms (to 970.165 s)');
+    await drive(r, 3);
+    expect(r.node.stats().state).toBe('driving');
     r.node.destroy();
   });
 });
