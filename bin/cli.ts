@@ -15,6 +15,10 @@ const benches: Record<string, CommandEntry> = {
     summary: '640x480 rgb8 frames through preprocessing and the ONNX model (p50/p99, fps)',
     load: async () => (await import('../models/bench/inference.ts')).benchInferenceCommand,
   },
+  precision: {
+    summary: 'steering RMSE per precision and calibration method on the held-out simulator world',
+    load: async () => (await import('../models/bench/precision.ts')).benchPrecisionCommand,
+  },
   preprocess: {
     summary: 'camera frame preprocessing per encoding (p50/p99 ms)',
     load: async () => (await import('../models/bench/preprocess.ts')).benchPreprocessCommand,
@@ -45,6 +49,10 @@ const commands: Record<string, CommandEntry> = {
   export: {
     summary: 'export a safetensors weight set to ONNX with its manifest',
     load: async () => (await import('../models/cli/export.ts')).exportCommand,
+  },
+  quantize: {
+    summary: 'the int8 (QDQ) package of a model, calibrated on simulator or recorded frames',
+    load: async () => (await import('../models/cli/quantize.ts')).quantizeCommand,
   },
   train: {
     summary: 'train FADNet locally on a dataset (checkpointed, resumable)',

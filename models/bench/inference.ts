@@ -7,7 +7,9 @@ import { exportFadnetOnnx } from '../src/onnx/export.ts';
 import { createPreprocessor, type RawImage } from '../src/preprocess/index.ts';
 import { initialWeights } from '../src/weights/weight-set.ts';
 import { readWeightsFile } from '../src/files.ts';
-import { progressBar, round3, summarise } from '../../common/index.ts';
+import { choiceArg, progressBar, round3, summarise } from '../../common/index.ts';
+import { PRECISIONS } from '../src/quantize/index.ts';
+import { benchPackage, fixtureError, profileByOperator } from './precision-model.ts';
 
 export function syntheticFrames(count: number): RawImage[] {
   // A few distinct frames with texture, so caches do not flatter the numbers.
@@ -28,13 +30,22 @@ export async function benchInferenceCommand(args: string[]): Promise<number> {
       threads: { type: 'string', default: '1' },
       // Paced like a camera (e.g. 30) instead of back to back: caches cool between frames.
       rate: { type: 'string' },
+      // A model package of this precision (the shipped one unless --model names another).
+      precision: { type: 'string' },
+      model: { type: 'string' },
+      // ONNX Runtime's per-operator profile of the model, printed after the timings.
+      profile: { type: 'boolean', default: false },
     },
   });
   const n = Number(values.frames);
   const weights = values.weights === undefined ? initialWeights(1) : await readWeightsFile(values.weights);
   const log = values.json ? () => {} : (line: string) => console.error(line);
+  const precision =
+    values.precision === undefined ? undefined : choiceArg('--precision', values.precision, PRECISIONS);
+  const pkg = precision === undefined ? undefined : await benchPackage(precision, values.model);
+  const onnx = pkg?.onnx ?? exportFadnetOnnx(weights);
   const engine = await OnnxEngine.create({
-    onnx: exportFadnetOnnx(weights),
+    onnx,
     config: { intraOpThreads: Number(values.threads), warmupRuns: 50 },
     log,
   });
@@ -75,6 +86,14 @@ export async function benchInferenceCommand(args: string[]): Promise<number> {
     fps: Math.round(1000 / t.mean),
     preprocess_p50_ms: round3(summarise(prep).p50),
     model_p50_ms: round3(summarise(model).p50),
+    model_p99_ms: round3(summarise(model).p99),
+    ...(pkg === undefined
+      ? {}
+      : {
+          precision: pkg.precision,
+          model: pkg.label,
+          fixture_max_abs_error: await fixtureError(pkg.precision),
+        }),
     frames: n,
     rate_hz: values.rate === undefined ? 'back-to-back' : Number(values.rate),
     engine: engine.description,
@@ -84,7 +103,15 @@ export async function benchInferenceCommand(args: string[]): Promise<number> {
     console.log(`frames            ${n} (640x480 rgb8 -> 1x1x200x200, ${engine.description})`);
     console.log(`end to end        p50 ${result.p50_ms} ms   p99 ${result.p99_ms} ms   ${result.fps} fps`);
     console.log(`  preprocessing   p50 ${result.preprocess_p50_ms} ms`);
-    console.log(`  model           p50 ${result.model_p50_ms} ms`);
+    console.log(`  model           p50 ${result.model_p50_ms} ms   p99 ${result.model_p99_ms} ms`);
+    if (pkg !== undefined)
+      console.log(`  ${pkg.precision} fixture   max |error| ${result.fixture_max_abs_error ?? 'no fixture'}`);
+  }
+  if (values.profile) {
+    const ops = await profileByOperator(onnx, 300);
+    console.log(
+      `onnxruntime profile (us per run, 1 thread): ${ops.map(([op, us]) => `${op} ${us}`).join(', ')}`,
+    );
   }
   return 0;
 }

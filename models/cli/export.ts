@@ -1,7 +1,10 @@
 import path from 'node:path';
-import { numberArg, parseCommandArgs, requiredArg, UsageError } from '../../common/index.ts';
+import { choiceArg, numberArg, parseCommandArgs, requiredArg, UsageError } from '../../common/index.ts';
 import { readWeightsFile, writeModelPackage } from '../src/files.ts';
 import { PlainFileName, SemanticVersion } from '../src/manifest.ts';
+import { PRECISIONS, type PrecisionTarget } from '../src/quantize/index.ts';
+import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
+import { CALIBRATION_FLAGS, int8Target } from './quantize.ts';
 
 const USAGE = `usage: fadnet export --weights FILE.safetensors --out DIR [--name NAME] [--version X.Y.Z] [--data DESC] [--rounds N]
 
@@ -10,7 +13,9 @@ const USAGE = `usage: fadnet export --weights FILE.safetensors --out DIR [--name
   --name NAME      a plain file name (default: the weights file's name)
   --version X.Y.Z  semantic version written into the manifest (default 0.1.0)
   --data DESC      provenance: a data set the weights were trained on (repeatable)
-  --rounds N       provenance: federated rounds behind the weights (default 0)`;
+  --rounds N       provenance: federated rounds behind the weights (default 0)
+  --precision P    fp32 (default), fp16, or int8 (QDQ; needs the calibration flags of fadnet quantize:
+                   --mcap F,.. | --sim-worlds W,.. [--samples N] [--method M] [--activations T] [--seed S])`;
 
 /** A flag checked by the manifest's own field schema, so the CLI and the loader agree. */
 function manifestField(flag: string, text: string, schema: typeof PlainFileName): string {
@@ -28,6 +33,8 @@ export async function exportCommand(args: string[]): Promise<number> {
     version: { type: 'string', default: '0.1.0' },
     data: { type: 'string', multiple: true, default: [] },
     rounds: { type: 'string', default: '0' },
+    precision: { type: 'string', default: 'fp32' },
+    ...CALIBRATION_FLAGS,
   });
   if (parsed.help) {
     console.log(USAGE);
@@ -43,13 +50,22 @@ export async function exportCommand(args: string[]): Promise<number> {
   );
   const version = manifestField('--version', values.version, SemanticVersion);
   const rounds = numberArg('--rounds', values.rounds, { integer: true, min: 0 });
+  const precision = choiceArg('--precision', values.precision, PRECISIONS);
   const weights = await readWeightsFile(weightsFile);
+  const target: PrecisionTarget =
+    precision === 'int8' ? await int8Target(weights, FADNET_INPUT_SPEC, values) : { kind: precision };
   const { manifestPath, manifest } = await writeModelPackage({
+    precision: target,
     dir: out,
     name,
     version,
     weights,
-    provenance: { data: values.data, rounds, date: new Date().toISOString() },
+    provenance: {
+      data: values.data,
+      rounds,
+      date: new Date().toISOString(),
+      ...(precision === 'fp32' ? {} : { command: `fadnet export ${args.join(' ')}` }),
+    },
   });
   console.log(
     `wrote ${manifestPath} (onnx ${manifest.onnx.bytes} bytes, sha256 ${manifest.onnx.sha256.slice(0, 12)}…)`,

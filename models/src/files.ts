@@ -13,7 +13,8 @@ import {
   verifyOnnxBytes,
   type ModelManifest,
 } from './manifest.ts';
-import { exportFadnetOnnx, ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from './onnx/export.ts';
+import { ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from './onnx/export.ts';
+import { exportPrecisionOnnx, type PrecisionTarget } from './quantize/export.ts';
 import { weightsFromSafetensors, weightsToSafetensors, type WeightSet } from './weights/weight-set.ts';
 
 /** Write then rename, so a reader (or a crash) never sees half a file. */
@@ -77,6 +78,8 @@ export interface PackageOptions {
   readonly version: string;
   readonly weights: WeightSet;
   readonly provenance: ModelManifest['provenance'];
+  /** float32 unless said; int8 carries its calibrated ranges. */
+  readonly precision?: PrecisionTarget;
 }
 
 /**
@@ -87,7 +90,7 @@ export interface PackageOptions {
 export async function writeModelPackage(
   options: PackageOptions,
 ): Promise<{ manifest: ModelManifest; manifestPath: string }> {
-  const onnx = exportFadnetOnnx(options.weights, {
+  const { onnx, precision } = exportPrecisionOnnx(options.weights, options.precision ?? { kind: 'fp32' }, {
     modelName: options.name,
     producerVersion: options.version,
     metadata: { version: options.version },
@@ -112,6 +115,7 @@ export async function writeModelPackage(
     weights: { file: weightsFile, sha256: sha256Hex(safetensors) },
     input: FADNET_INPUT_SPEC,
     output: { shape: ['N', 1], meaning: 'steering', range: [-1, 1] },
+    precision,
     provenance: options.provenance,
   };
   parseManifest(manifest, `the manifest of model ${JSON.stringify(options.name)}`);

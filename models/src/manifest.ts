@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ManifestError } from './errors.ts';
 import { InputSpecSchema } from './input-spec.ts';
+import { PrecisionSpecSchema } from './quantize/precision.ts';
 
 export const MANIFEST_SCHEMA_ID = 'fadnet-edge/model-manifest@1';
 
@@ -48,6 +49,8 @@ export const ManifestSchema = z
         range: z.tuple([z.number(), z.number()]),
       })
       .strict(),
+    /** What the graph computes in and how it was quantized; absent in packages that predate it (float32). */
+    precision: PrecisionSpecSchema.optional(),
     provenance: z
       .object({
         data: z.array(z.string()),

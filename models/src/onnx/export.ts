@@ -1,10 +1,14 @@
 // FADNet as a standard ONNX graph (opset 17), written by our own code from a weight set.
-// NCHW like the reference, batch dimension symbolic, spatial size fixed at 200 x 200 so every
-// SAME padding becomes explicit pads exactly as docs/fadnet.md computes them.
+// NCHW like the reference, batch dimension symbolic, spatial size fixed at the input size the
+// model package declares (200 x 200 unless said), so every SAME padding becomes explicit pads
+// exactly as docs/fadnet.md computes them.
 import { OnnxExportError } from '../errors.ts';
+import { FC_WIDTH, fadnetGeometry, type FrameSize } from '../fadnet/geometry.ts';
+import { FADNET_INPUT_SPEC } from '../input-spec.ts';
 import { FADNET_PARAM_BY_NAME } from '../weights/spec.ts';
 import { validateWeights, type WeightSet } from '../weights/weight-set.ts';
-import { GraphBuilder } from './graph-builder.ts';
+import { GraphBuilder, type FloatType, type ValueSpec } from './graph-builder.ts';
+import { DataType } from './proto.ts';
 
 export const ONNX_OPSET = 17;
 const IR_VERSION = 8; // the IR version that goes with opset 17
@@ -21,16 +25,58 @@ export interface ExportOptions {
   readonly modelName?: string;
   readonly producerVersion?: string;
   readonly metadata?: Readonly<Record<string, string>>;
+  /** The input frame size the graph takes (FADNET_INPUT_SPEC's unless said). */
+  readonly input?: FrameSize;
 }
 
-export function exportFadnetOnnx(weightsIn: WeightSet, options: ExportOptions = {}): Uint8Array {
+/** One convolution as FADNet asks for it; a ConvEmitter decides how it is written to the graph. */
+export interface ConvRequest {
+  /** The layer's weight-set name, e.g. `res_block1.conv2d`. */
+  readonly layer: string;
+  readonly input: string;
+  readonly weightName: string;
+  readonly weight: Float32Array;
+  /** OIHW. */
+  readonly weightShape: readonly number[];
+  readonly biasName: string;
+  readonly bias: Float32Array;
+  readonly attrs: { kernel_shape: number[]; strides: number[]; pads: number[] };
+}
+
+/** Writes one convolution into the graph and returns the name of its output. */
+export type ConvEmitter = (g: GraphBuilder, conv: ConvRequest) => string;
+
+/** The convolution as it is: float weights and bias in the graph's float type. */
+export const plainConv: ConvEmitter = (g, c) =>
+  g.node(
+    'Conv',
+    [
+      c.input,
+      g.floatInit(c.weightName, c.weightShape, c.weight),
+      g.floatInit(c.biasName, [c.bias.length], c.bias),
+    ],
+    c.attrs,
+  );
+
+export interface FadnetGraphOptions extends ExportOptions {
+  /** float16 writes every weight in half precision and computes in it; input and output stay float32. */
+  readonly floatType?: FloatType;
+  /** How each convolution is written (plain, quantize-dequantize, probed for calibration). */
+  readonly conv?: ConvEmitter;
+  /** Graph outputs beyond the steering value, asked for once the graph is built (calibration probes). */
+  readonly extraOutputs?: () => readonly ValueSpec[];
+}
+
+/** The float32 (or, with `floatType: 'float16'`, half precision) FADNet graph. */
+export function exportFadnetOnnx(weightsIn: WeightSet, options: FadnetGraphOptions = {}): Uint8Array {
   let weights: WeightSet;
   try {
     weights = validateWeights(weightsIn);
   } catch (error) {
     throw new OnnxExportError(`cannot export: ${(error as Error).message}`, { cause: error });
   }
-  const g = new GraphBuilder();
+  const g = new GraphBuilder({ floatType: options.floatType ?? 'float32' });
+  const emitConv = options.conv ?? plainConv;
   const param = (name: string): string => {
     const spec = FADNET_PARAM_BY_NAME.get(name)!;
     return g.floatInit(name, spec.shape, weights.get(name)!);
@@ -40,10 +86,19 @@ export function exportFadnetOnnx(weightsIn: WeightSet, options: ExportOptions = 
   const conv = (name: string, x: string, size: number, stride: number): [string, number] => {
     const k = FADNET_PARAM_BY_NAME.get(`${name}.weight`)!.shape[2]!;
     const p = samePads(size, k, stride);
-    const y = g.node('Conv', [x, param(`${name}.weight`), param(`${name}.bias`)], {
-      kernel_shape: [k, k],
-      strides: [stride, stride],
-      pads: [p.before, p.before, p.after, p.after],
+    const y = emitConv(g, {
+      layer: name,
+      input: x,
+      weightName: `${name}.weight`,
+      weight: weights.get(`${name}.weight`)!,
+      weightShape: FADNET_PARAM_BY_NAME.get(`${name}.weight`)!.shape,
+      biasName: `${name}.bias`,
+      bias: weights.get(`${name}.bias`)!,
+      attrs: {
+        kernel_shape: [k, k],
+        strides: [stride, stride],
+        pads: [p.before, p.before, p.after, p.after],
+      },
     });
     return [y, p.out];
   };
@@ -78,18 +133,39 @@ export function exportFadnetOnnx(weightsIn: WeightSet, options: ExportOptions = 
     const ws = w.map((v) => v * a);
     const bs = b.map((v) => v * a + (k === 0 ? accBias : 0));
     const p = samePads(size, 1, stride);
-    return g.node(
-      'Conv',
-      [
-        x,
-        g.floatInit(`${name}.weight_acc`, FADNET_PARAM_BY_NAME.get(`${name}.weight`)!.shape, ws),
-        g.floatInit(`${name}.bias_acc`, [b.length], bs),
-      ],
-      { kernel_shape: [1, 1], strides: [stride, stride], pads: [p.before, p.before, p.after, p.after] },
-    );
+    return emitConv(g, {
+      layer: name,
+      input: x,
+      weightName: `${name}.weight_acc`,
+      weight: ws,
+      weightShape: FADNET_PARAM_BY_NAME.get(`${name}.weight`)!.shape,
+      biasName: `${name}.bias_acc`,
+      bias: bs,
+      attrs: {
+        kernel_shape: [1, 1],
+        strides: [stride, stride],
+        pads: [p.before, p.before, p.after, p.after],
+      },
+    });
   };
 
-  const [c1, s1] = conv('conv1', ONNX_INPUT_NAME, 200, 2);
+  // A half-precision graph computes in float16 between two casts, so its input and output stay
+  // float32 as the manifest says and every engine feeds it the same tensors.
+  const half = g.floatType === 'float16';
+  const input = half ? g.node('Cast', [ONNX_INPUT_NAME], { to: DataType.FLOAT16 }) : ONNX_INPUT_NAME;
+  const size = options.input ?? FADNET_INPUT_SPEC;
+  let geometry;
+  try {
+    geometry = fadnetGeometry(size);
+  } catch (error) {
+    throw new OnnxExportError(`cannot export: ${(error as Error).message}`, { cause: error });
+  }
+  const { features } = geometry;
+  // Height and width pad alike (square kernels, equal strides) only for square inputs.
+  if (size.height !== size.width) {
+    throw new OnnxExportError(`cannot export: input ${size.height}x${size.width} is not square`);
+  }
+  const [c1, s1] = conv('conv1', input, size.height, 2);
   const x1 = g.node('MaxPool', [c1], { kernel_shape: [3, 3], strides: [2, 2], pads: [0, 0, 0, 0] });
   const p1 = Math.floor((s1 - 3) / 2) + 1;
   const [r1, s2] = resBlock('res_block1', x1, p1);
@@ -103,29 +179,36 @@ export function exportFadnetOnnx(weightsIn: WeightSet, options: ExportOptions = 
     support(2, 'conv4_support', x3, s3, 2),
   ]);
   // pair-mean: NCHW flatten, then the mean of each neighbouring pair.
-  const f = g.node('ReduceMean', [g.node('Reshape', [supportSum, g.int64Init('pair_shape', [0, 6272, 2])])], {
+  const f = g.node('ReduceMean', [g.node('Reshape', [supportSum, g.int64Init('pair_shape', [0, features, 2])])], {
     axes: [2],
     keepdims: 0,
   });
 
-  // fc on the width axis of x4 (N,128,7,7): x @ W^T + b.
+  // fc on the width axis of x4 (N,128,H4,7): x @ W^T + b.
   const fcW = weights.get('fc.weight')!;
-  const fcWt = new Float32Array(49);
-  for (let o = 0; o < 7; o++) for (let i = 0; i < 7; i++) fcWt[i * 7 + o] = fcW[o * 7 + i]!;
+  const k = FC_WIDTH;
+  const fcWt = new Float32Array(k * k);
+  for (let o = 0; o < k; o++) for (let i = 0; i < k; i++) fcWt[i * k + o] = fcW[o * k + i]!;
   const fcOut = g.node('Relu', [
-    g.node('Add', [g.node('MatMul', [x4, g.floatInit('fc.weight_t', [7, 7], fcWt)]), param('fc.bias')]),
+    g.node('Add', [g.node('MatMul', [x4, g.floatInit('fc.weight_t', [k, k], fcWt)]), param('fc.bias')]),
   ]);
-  const flat = g.node('Reshape', [fcOut, g.int64Init('flat_shape', [0, 6272])]);
-  g.node('ReduceMean', [g.node('Mul', [flat, f])], { axes: [1], keepdims: 1 }, ONNX_OUTPUT_NAME);
+  const flat = g.node('Reshape', [fcOut, g.int64Init('flat_shape', [0, features])]);
+  const mean = g.node(
+    'ReduceMean',
+    [g.node('Mul', [flat, f])],
+    { axes: [1], keepdims: 1 },
+    half ? undefined : ONNX_OUTPUT_NAME,
+  );
+  if (half) g.node('Cast', [mean], { to: DataType.FLOAT }, ONNX_OUTPUT_NAME);
 
   return g.encode({
     graphName: options.modelName ?? 'fadnet',
-    inputs: [{ name: ONNX_INPUT_NAME, dims: ['N', 1, 200, 200] }],
-    outputs: [{ name: ONNX_OUTPUT_NAME, dims: ['N', 1] }],
+    inputs: [{ name: ONNX_INPUT_NAME, dims: ['N', 1, size.height, size.width] }],
+    outputs: [{ name: ONNX_OUTPUT_NAME, dims: ['N', 1] }, ...(options.extraOutputs?.() ?? [])],
     opset: ONNX_OPSET,
     irVersion: IR_VERSION,
     producerVersion: options.producerVersion ?? '0.1.0',
-    docString: 'FADNet steering from one grey 200x200 frame (N x 1 x 200 x 200, values in [-1, 1]).',
+    docString: `FADNet steering from one grey ${size.height}x${size.width} frame (N x 1 x ${size.height} x ${size.width}, values in [-1, 1]).`,
     metadata: options.metadata ?? {},
   });
 }

@@ -1,6 +1,10 @@
-// A small builder for ONNX graphs: nodes, attributes and float32/int64 initializers, encoded
+// A small builder for ONNX graphs: nodes, attributes and float/integer initializers, encoded
 // with the protobufjs descriptor in proto.ts.
+import { floatToHalf } from '../weights/half.ts';
 import { AttributeType, DataType, ModelProto } from './proto.ts';
+
+/** The element type the graph computes in: float initializers are written in it. */
+export type FloatType = 'float32' | 'float16';
 
 /** Integers are INT attributes; floats must be tagged, since 1.0 and 1 look alike in JS. */
 type Attr = number | number[] | string | { f: number } | { floats: number[] };
@@ -21,14 +25,26 @@ interface InitSpec {
 
 export interface ValueSpec {
   readonly name: string;
-  /** A number is a fixed size, a string a symbolic one (e.g. the batch). */
-  readonly dims: readonly (number | string)[];
+  /** A number is a fixed size, a string a symbolic one (e.g. the batch); absent: unknown rank. */
+  readonly dims?: readonly (number | string)[];
+  /** ONNX element type; float32 unless said. */
+  readonly elemType?: number;
 }
 
 export class GraphBuilder {
   readonly #nodes: NodeSpec[] = [];
   readonly #inits: InitSpec[] = [];
   #counter = 0;
+  readonly floatType: FloatType;
+
+  constructor(options: { floatType?: FloatType } = {}) {
+    this.floatType = options.floatType ?? 'float32';
+  }
+
+  /** The ONNX element type of the graph's float tensors. */
+  get floatDataType(): number {
+    return this.floatType === 'float16' ? DataType.FLOAT16 : DataType.FLOAT;
+  }
 
   /** Adds a node and returns its (first) output name. */
   node(op: string, inputs: readonly string[], attrs?: Record<string, Attr>, outputName?: string): string {
@@ -37,11 +53,44 @@ export class GraphBuilder {
     return out;
   }
 
+  /** A float initializer in the graph's float type (rounded to nearest-even in float16). */
   floatInit(name: string, dims: readonly number[], data: Float32Array): string {
+    if (this.floatType === 'float16') {
+      const raw = new Uint8Array(data.length * 2);
+      const view = new DataView(raw.buffer);
+      data.forEach((v, i) => view.setUint16(i * 2, floatToHalf(v), true));
+      this.#inits.push({ name, dims, dataType: DataType.FLOAT16, raw });
+      return name;
+    }
+    return this.float32Init(name, dims, data);
+  }
+
+  /** A float32 initializer whatever the graph's float type (quantization scales). */
+  float32Init(name: string, dims: readonly number[], data: Float32Array | readonly number[]): string {
     const raw = new Uint8Array(data.length * 4);
     const view = new DataView(raw.buffer);
     data.forEach((v, i) => view.setFloat32(i * 4, v, true));
     this.#inits.push({ name, dims, dataType: DataType.FLOAT, raw });
+    return name;
+  }
+
+  /** An 8-bit initializer (int8 weights, or an int8/uint8 zero point). */
+  int8Init(name: string, dims: readonly number[], data: Int8Array | Uint8Array): string {
+    const dataType = data instanceof Int8Array ? DataType.INT8 : DataType.UINT8;
+    this.#inits.push({
+      name,
+      dims,
+      dataType,
+      raw: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice(),
+    });
+    return name;
+  }
+
+  int32Init(name: string, dims: readonly number[], data: Int32Array): string {
+    const raw = new Uint8Array(data.length * 4);
+    const view = new DataView(raw.buffer);
+    data.forEach((v, i) => view.setInt32(i * 4, v, true));
+    this.#inits.push({ name, dims, dataType: DataType.INT32, raw });
     return name;
   }
 
@@ -67,8 +116,14 @@ export class GraphBuilder {
       name: v.name,
       type: {
         tensorType: {
-          elemType: DataType.FLOAT,
-          shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+          elemType: v.elemType ?? DataType.FLOAT,
+          ...(v.dims === undefined
+            ? {}
+            : {
+                shape: {
+                  dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })),
+                },
+              }),
         },
       },
     });
