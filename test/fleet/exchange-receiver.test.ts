@@ -128,7 +128,7 @@ describe('chunk envelope', () => {
     const headerEnd = 8 + new DataView(msg!.buffer).getUint32(4, true);
     for (let i = 0; i < msg!.length; i++) {
       const bad = Uint8Array.from(msg!);
-      bad[i] ^= 0x01;
+      bad[i] = bad[i]! ^ 0x01;
       const p = parseChunk(bad);
       // A flipped bit in the header may still parse (e.g. a round or sig character); the
       // signature check refuses those. Data bytes must always fail their sha256.
