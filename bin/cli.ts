@@ -70,6 +70,16 @@ const commands: Record<string, CommandEntry> = {
     summary: 'record live topics to MCAP as ros2 bag does',
     load: async () => (await import('../nodes/record/main.ts')).recordCommand,
   },
+  silo: {
+    summary: 'one robot of a fleet: train on its own data, mix weights with its peers over MQTT',
+    load: async () => {
+      const [{ siloCommand }, { simWorldDataset }] = await Promise.all([
+        import('../fleet/silo/cli.ts'),
+        import('./silo-sim.ts'),
+      ]);
+      return (args) => siloCommand(args, { simWorld: simWorldDataset });
+    },
+  },
   topology: {
     summary: 'plan overlays and the multigraph schedule, print cycle times',
     load: async () => (await import('../fleet/topology/cli.ts')).topologyCommand,
@@ -92,6 +102,10 @@ const nodes: Record<string, CommandEntry> = {
   bridge: {
     summary: '/cmd_vel -> motor controller over the serial protocol, odometry and battery back',
     load: async () => (await import('../firmware-bridge/cli.ts')).bridgeNodeCommand,
+  },
+  silo: {
+    summary: 'fleet learning beside steering: a low-priority silo training on recordings',
+    load: async () => (await import('../fleet/silo/node.ts')).siloNodeCommand,
   },
 };
 

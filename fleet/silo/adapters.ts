@@ -3,13 +3,16 @@
 // silo's round, id and fleet added to its metadata, written by write-then-rename, so one file
 // holds everything a silo needs after kill -9 and `fadnet train --resume` could still read it.
 
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 
 import { writeFileAtomic } from '../../models/src/files.ts';
 import type { Trainer } from '../../models/src/train/trainer.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../models/src/weights/safetensors.ts';
 import type { WeightSet } from '../../models/src/weights/weight-set.ts';
-import { SiloCheckpointError } from './errors.ts';
+import { FleetPlanError, SiloCheckpointError, SiloConfigError } from './errors.ts';
+import { parsePlan } from './plan.ts';
+import type { FleetPlan } from './plan.ts';
 import type { CheckpointStore, LocalTrainer, SiloCheckpoint } from './silo.ts';
 
 /** The models' Trainer (Adam, its own data) as the silo's local update. */
@@ -96,4 +99,41 @@ export class FileCheckpointStore implements CheckpointStore {
     });
     await writeFileAtomic(this.file, bytes);
   }
+}
+
+/** Reads and validates a plan file (fadnet-edge/fleet-plan@1). */
+export async function readPlanFile(file: string): Promise<FleetPlan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new FleetPlanError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      cause: error,
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new FleetPlanError(file, `is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parsePlan(json, file);
+}
+
+/** The MCAP recordings in a folder, sorted, so a silo's data set is the same on every start. */
+export async function mcapFilesIn(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    throw new SiloConfigError(
+      `data folder ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        cause: error,
+      },
+    );
+  }
+  const files = names.filter((n) => n.endsWith('.mcap')).sort();
+  if (files.length === 0) throw new SiloConfigError(`data folder ${dir} holds no .mcap recordings`);
+  return files.map((n) => path.join(dir, n));
 }
