@@ -17,7 +17,7 @@ import {
 } from '../src/quantize/index.ts';
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
-const FIXTURE = path.resolve(PROJECT_ROOT, '../shared/reference/fadnet');
+const FIXTURE = path.join(PROJECT_ROOT, 'test/fixtures/fadnet');
 
 /** The shipped package of a precision: fadnet-sim, fadnet-sim-fp16, fadnet-sim-int8. */
 export function shippedManifest(precision: Precision): string {

@@ -31,8 +31,7 @@ import {
   type PrecisionTarget,
 } from '../../models/src/quantize/index.ts';
 import type { WeightSet } from '../../models/src/weights/weight-set.ts';
-
-const FIXTURE = path.resolve('../shared/reference/fadnet');
+import { fixtureFile } from '../helpers/fixture.ts';
 
 interface DecodedGraph {
   node: { opType: string; input: string[]; output: string[] }[];
@@ -153,9 +152,9 @@ describe('precision packages on the fixture', () => {
   });
 
   beforeAll(async () => {
-    weights = await readWeightsFile(path.join(FIXTURE, 'weights.safetensors'));
-    inputs = (await readInputTensorFile(path.join(FIXTURE, 'inputs.f32'))).data;
-    expected = new Float32Array((await readFile(path.join(FIXTURE, 'outputs.f32'))).buffer.slice(0));
+    weights = await readWeightsFile(fixtureFile('weights.safetensors'));
+    inputs = (await readInputTensorFile(fixtureFile('inputs.f32'))).data;
+    expected = new Float32Array((await readFile(fixtureFile('outputs.f32'))).buffer.slice(0));
     ranges = await calibrateActivations(weights, inputs, { method: 'minmax' });
     dir = await mkdtemp(path.join(os.tmpdir(), 'fadnet-precision-'));
   });
