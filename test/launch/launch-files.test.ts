@@ -9,6 +9,7 @@ import { NODE_NAMES } from '../../bin/cli.ts';
 import { parametersFromYaml, resolveParameters, type ParamDecls } from '../../nodes/runtime/index.ts';
 import { STEERING_PARAMS } from '../../nodes/steering/params.ts';
 import { BRIDGE_PARAMS } from '../../firmware-bridge/params.ts';
+import { SILO_PARAMS } from '../../fleet/silo/params.ts';
 
 const LAUNCH = path.resolve('launch');
 const PACKAGE = 'fadnet_edge';
@@ -42,6 +43,7 @@ function shareToCheckout(rel: string): string {
 const PARAMS_OF: Readonly<Record<string, { node: string; decls: ParamDecls }>> = {
   steering_node: { node: 'fadnet_steering', decls: STEERING_PARAMS },
   bridge_node: { node: 'motor_bridge', decls: BRIDGE_PARAMS },
+  silo_node: { node: 'fadnet_silo', decls: SILO_PARAMS },
 };
 
 interface LaunchNode {
