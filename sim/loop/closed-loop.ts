@@ -1,11 +1,19 @@
 // The closed loop: the simulator publishes camera frames with header stamps and consumes
 // /cmd_vel through the same node runtime the robot uses; the steering node is the robot's,
-// unchanged (configured by parameters only). Simulation time is a ManualClock, and the loop
-// runs in lockstep: each frame waits for the command that answers it, so the run is
+// unchanged, started with Gazebo's params file (launch/params/gazebo.yaml, use_sim_time: true)
+// as `ros2 launch` would start it there. The simulator owns time, as Gazebo does: it publishes
+// rosgraph_msgs/Clock on /clock and the node's clock follows it. The loop runs in lockstep:
+// each frame waits for the command that answers it, and each /clock step is delivered (the
+// node's timers, the watchdog among them, run) before the next frame, so the run is
 // deterministic and faster than real time.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
+  CLOCK_TOPIC,
   EmbeddedBus,
   ManualClock,
+  parametersFromYaml,
+  QOS_CLOCK_PUBLISHER,
   QOS_COMMANDS,
   QOS_SENSOR_DATA,
   QOS_STATUS,
@@ -69,10 +77,18 @@ export interface ClosedLoopResult {
 
 const START_MS = 1_000_000; // a non-zero epoch: ROS treats a zero stamp as "unset"
 
+/** Where the simulated RealSense publishes, as on the robot (recordings and datasets use it). */
+const CAMERA_TOPIC = '/camera/camera/color/image_raw';
+
+/** The steering node's parameters under Gazebo, used here unchanged. */
+const GAZEBO_PARAMS_FILE = path.resolve(import.meta.dirname, '../../launch/params/gazebo.yaml');
+
 export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopResult> {
   const wallStart = performance.now();
   const fps = o.fps ?? 30;
   const dtMs = 1000 / fps;
+  // The simulator's own time (Gazebo's): /clock publishes it; recorders and the live view on
+  // the bus stamp with it. The steering node reads only /clock.
   const clock = new ManualClock(START_MS);
   const bus = new EmbeddedBus({ clock });
   const sim = Simulator.create({
@@ -97,11 +113,13 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
   let answered = -1;
 
   const simNode = bus.createNode('simulator');
-  const camera = simNode.createPublisher(
-    'sensor_msgs/msg/Image',
-    '/camera/camera/color/image_raw',
-    QOS_SENSOR_DATA,
-  );
+  const camera = simNode.createPublisher('sensor_msgs/msg/Image', CAMERA_TOPIC, QOS_SENSOR_DATA);
+  const clockPub = simNode.createPublisher('rosgraph_msgs/msg/Clock', CLOCK_TOPIC, QOS_CLOCK_PUBLISHER);
+  /** Publishes the simulator's time on /clock and waits until every node has acted on it. */
+  const publishClock = async (): Promise<void> => {
+    clockPub.publish({ clock: timeFromMs(clock.now()) });
+    await bus.flush();
+  };
   const expertPub = simNode.createPublisher('std_msgs/msg/Float32', '/expert/steering', QOS_STATUS);
   simNode.createSubscription('geometry_msgs/msg/TwistStamped', '/cmd_vel', QOS_COMMANDS, (m) => {
     command = m.twist;
@@ -110,21 +128,33 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
 
   let expertCmd: ((twist: Twist, stampMs: number) => void) | undefined;
   if (o.driver === 'model') {
+    const gazebo = parametersFromYaml(
+      await readFile(GAZEBO_PARAMS_FILE, 'utf8'),
+      STEERING_NODE_NAME,
+      GAZEBO_PARAMS_FILE,
+    );
+    // On top of the file, as a launch file's own parameters would be: what this simulator's
+    // robot and loop differ in.
     const params = resolveParameters(STEERING_NODE_NAME, STEERING_PARAMS, [
+      { name: path.basename(GAZEBO_PARAMS_FILE), values: gazebo },
       {
         name: 'simulation',
         values: {
-          autonomous_on_start: true,
-          use_stamped: true,
-          max_angular_rate: maxAngularRate,
+          use_stamped: true, // the loop matches each command to its frame by the stamp
+          max_angular_rate: maxAngularRate, // this vehicle's, not Gazebo's robot's
           steering_gain: maxAngularRate, // the label is angular.z / max_angular_rate
-          smoothing: 1,
           turn_slowdown: 0.3,
+          execution_providers: ['cpu'], // the same numbers on every machine
           ...(o.manifestPath === undefined ? {} : { model_manifest: o.manifestPath }),
         },
       },
     ]);
-    steering = await startSteering(bus, params);
+    // The camera is remapped as a launch file would: Gazebo's bridge names it differently.
+    steering = await startSteering(bus, params, [
+      '--ros-args',
+      '-r',
+      `${params.camera_topic}:=${CAMERA_TOPIC}`,
+    ]);
   } else {
     const pub = bus
       .createNode('expert_driver')
@@ -133,6 +163,7 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
       pub.publish({ header: { stamp: timeFromMs(stampMs), frame_id: 'base_link' }, twist });
   }
   await o.attach?.(bus);
+  await publishClock(); // the node's clock starts here: it does not drive before
 
   const frame = new Uint8Array(640 * 480 * 3);
   const trajectory: [number, number][] = [];
@@ -184,7 +215,7 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
       }
       // Stamps carry nanoseconds: compare with a tolerance, not bit-exact milliseconds.
       await waitFor(() => answered >= now - 1e-3, bus);
-      // Physics in substeps while simulated time passes; node timers (the watchdog) fire too.
+      // Physics in substeps while simulated time passes.
       const sub = 4;
       for (let i = 0; i < sub; i++) {
         state = sim.step(command, dtMs / 1000 / sub);
@@ -202,6 +233,10 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
           break;
         }
       }
+      // One /clock per camera frame (ROS bag playback publishes /clock at a fixed rate too): the
+      // node's timers (control tick, watchdog, diagnostics) run up to the new time in order, and
+      // what they publish is in before the next frame, as commands sent between frames would be.
+      await publishClock();
       const cte = Math.abs(state.cte);
       cteSum += cte;
       cteMax = Math.max(cteMax, cte);

@@ -11,6 +11,7 @@ import { open } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeModelPackage } from '../../models/src/files.ts';
 import { weightsFromSafetensors } from '../../models/src/weights/weight-set.ts';
+import { timeToMs, type ClockMessage, type TopicStats } from '../../nodes/runtime/index.ts';
 import { runClosedLoop } from '../../sim/loop/closed-loop.ts';
 import { loadWorld } from '../../sim/world/load.ts';
 import { loadFixture } from '../helpers/fixture.ts';
@@ -43,7 +44,28 @@ describe('closed loop', () => {
       manifestPath,
       maxSimSeconds: 2,
     };
-    const a = await runClosedLoop(options);
+    let clockTopic: TopicStats | undefined;
+    const clockTimes: number[] = [];
+    const a = await runClosedLoop({
+      ...options,
+      attach: (bus) => {
+        clockTopic = bus.topics().get('/clock');
+        bus.tap((topic, _type, m) => {
+          if (topic === '/clock') clockTimes.push(timeToMs((m as ClockMessage).clock));
+        });
+      },
+    });
+    // The simulator publishes its time on /clock and the steering node (gazebo.yaml,
+    // use_sim_time: true) is its one subscriber: it runs on that time and no other.
+    expect(clockTopic).toEqual({
+      type: 'rosgraph_msgs/msg/Clock',
+      publishers: 1,
+      subscriptions: 1,
+      dropped: 0,
+    });
+    expect(clockTimes.length).toBe(1 + 60); // the start, then one per camera frame
+    expect(clockTimes[0]).toBe(1_000_000);
+    expect(clockTimes.at(-1)).toBeCloseTo(1_002_000, 6);
     expect(a.frames).toBe(60);
     expect(a.sim_seconds).toBeCloseTo(2, 1);
     expect(a.mean_speed_mps).toBeGreaterThan(0.1); // the node drove: its commands moved the robot
