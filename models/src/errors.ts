@@ -68,3 +68,16 @@ export class ReplicaError extends Error {
     super(message, options);
   }
 }
+
+/** An input size FADNet cannot take, or a frame or tensor whose size is not the model's. */
+export class InputSizeError extends Error {
+  override readonly name = 'InputSizeError';
+  constructor(
+    message: string,
+    /** The offending size (height, width in pixels). */
+    readonly size: { readonly height: number; readonly width: number },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}

@@ -4,7 +4,8 @@ import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureDir } from '../../common/index.ts';
 import { TensorFileError } from './errors.ts';
-import { FADNET_INPUT_SPEC } from './input-spec.ts';
+import type { FrameSize } from './fadnet/geometry.ts';
+import { FADNET_INPUT_SPEC, type InputSpec } from './input-spec.ts';
 import {
   MANIFEST_SCHEMA_ID,
   parseManifest,
@@ -36,14 +37,16 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string): 
   }
 }
 
-const FRAME = 200 * 200;
-
-/** Reads an N x 1 x 200 x 200 little-endian float32 file. */
-export async function readInputTensorFile(file: string): Promise<{ data: Float32Array; n: number }> {
+/** Reads an N x 1 x H x W little-endian float32 file, H x W the model's input size. */
+export async function readInputTensorFile(
+  file: string,
+  size: FrameSize = FADNET_INPUT_SPEC,
+): Promise<{ data: Float32Array; n: number }> {
+  const FRAME = size.height * size.width;
   const buf = await readFile(file);
   if (buf.byteLength === 0 || buf.byteLength % (FRAME * 4) !== 0) {
     throw new TensorFileError(
-      `${path.basename(file)} has ${buf.byteLength} bytes, not a multiple of ${FRAME * 4} (one 1 x 200 x 200 float32 image)`,
+      `${path.basename(file)} has ${buf.byteLength} bytes, not a multiple of ${FRAME * 4} (one 1 x ${size.height} x ${size.width} float32 image)`,
     );
   }
   const data = new Float32Array(buf.byteLength / 4);
@@ -78,6 +81,8 @@ export interface PackageOptions {
   readonly version: string;
   readonly weights: WeightSet;
   readonly provenance: ModelManifest['provenance'];
+  /** The preprocessing and input size the model takes (FADNET_INPUT_SPEC unless said). */
+  readonly input?: InputSpec;
   /** float32 unless said; int8 carries its calibrated ranges. */
   readonly precision?: PrecisionTarget;
 }
@@ -94,6 +99,7 @@ export async function writeModelPackage(
     modelName: options.name,
     producerVersion: options.version,
     metadata: { version: options.version },
+    input: options.input ?? FADNET_INPUT_SPEC,
   });
   const safetensors = weightsToSafetensors(options.weights, {
     metadata: { name: options.name, version: options.version },
@@ -113,7 +119,7 @@ export async function writeModelPackage(
       outputName: ONNX_OUTPUT_NAME,
     },
     weights: { file: weightsFile, sha256: sha256Hex(safetensors) },
-    input: FADNET_INPUT_SPEC,
+    input: options.input ?? FADNET_INPUT_SPEC,
     output: { shape: ['N', 1], meaning: 'steering', range: [-1, 1] },
     precision,
     provenance: options.provenance,

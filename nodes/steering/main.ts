@@ -66,6 +66,8 @@ export async function startSteering(
   const model = await loadModelPackage(await resolveModelPath(params.model_manifest));
   const engine = await OnnxEngine.create({
     onnx: model.onnx,
+    // A package whose ONNX input and input spec disagree is refused here, naming both.
+    input: model.manifest.input,
     inputName: model.manifest.onnx.inputName,
     outputName: model.manifest.onnx.outputName,
     config: {

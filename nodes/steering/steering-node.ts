@@ -60,6 +60,7 @@ export class SteeringNode {
   readonly #watch: WatchdogParams;
   readonly #modelVersion: string;
   readonly #log: (line: string) => void;
+  #inferenceFailures = 0;
   readonly #input: Float32Array;
   readonly #publishCmd: (t: Twist, stampMs: number) => void;
   readonly #steeringPub: Publisher<{ data: number }>;
@@ -216,7 +217,12 @@ export class SteeringNode {
         }
       } else {
         this.#lastFailed = true;
-        this.#log(`inference failed: ${error instanceof Error ? error.message : String(error)}`);
+        // Rate-limited like bad frames: an engine that fails on every frame must not flood the log.
+        this.#inferenceFailures += 1;
+        if (this.#inferenceFailures <= 3 || this.#inferenceFailures % 100 === 0) {
+          const reason = error instanceof Error ? error.message : String(error);
+          this.#log(`inference failed (${this.#inferenceFailures} so far): ${reason}`);
+        }
       }
     } finally {
       this.#busySince = undefined;

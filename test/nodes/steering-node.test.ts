@@ -28,6 +28,9 @@ class StallableEngine implements SteeringEngine {
   readonly description: string;
   #release: (() => void) | undefined;
   #stallNext = false;
+  /** Frames left to fail, and how many have failed. */
+  #failing = 0;
+  failed = 0;
   constructor(readonly inner: SteeringEngine) {
     this.description = inner.description;
   }
@@ -41,7 +44,15 @@ class StallableEngine implements SteeringEngine {
   run(batch: Float32Array, n: number): Promise<Float32Array> {
     return this.inner.run(batch, n);
   }
+  failNext(frames: number): void {
+    this.#failing = frames;
+  }
   async runOne(frame: Float32Array): Promise<number> {
+    if (this.#failing > 0) {
+      this.#failing -= 1;
+      this.failed += 1;
+      throw new Error('device lost');
+    }
     if (this.#stallNext) {
       this.#stallNext = false;
       await new Promise<void>((resolve) => (this.#release = resolve));
@@ -323,6 +334,27 @@ describe('steering node', () => {
     expect(r.logs[0]).toBe('skipped frame 1: frame 640x480 rgb8 has 100 bytes, expected at least 921600');
     await drive(r, 2);
     expect(r.node.stats().processed).toBe(2);
+    r.node.destroy();
+  });
+
+  it('logs inference failures rate-limited, as it does bad frames', async () => {
+    r = rig({ autonomous_on_start: true });
+    const start = engine.failed;
+    engine.failNext(150);
+    for (let i = 1; i <= 150; i++) {
+      r.send(frame(r.clock.now(), i));
+      await until('failure', () => engine.failed === start + i);
+      r.clock.advance(33);
+      await r.bus.flush();
+    }
+    expect(r.logs.filter((l) => l.startsWith('inference failed'))).toEqual([
+      'inference failed (1 so far): device lost',
+      'inference failed (2 so far): device lost',
+      'inference failed (3 so far): device lost',
+      'inference failed (100 so far): device lost',
+    ]);
+    await drive(r, 1);
+    expect(r.node.stats().processed).toBe(1);
     r.node.destroy();
   });
 

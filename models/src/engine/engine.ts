@@ -1,11 +1,13 @@
 // The steering engine interface every runtime implements (ONNX Runtime on the robot, TF.js for
 // training-side checks), so nodes and tests are written once against it.
 import { z } from 'zod';
+import type { FrameSize } from '../fadnet/geometry.ts';
+import { FADNET_INPUT_SPEC } from '../input-spec.ts';
 
 export interface SteeringEngine {
   /** Which runtime and device actually run, e.g. "onnxruntime cpu, 1 thread". */
   readonly description: string;
-  /** N x 1 x 200 x 200 float32 in, N steering values out. */
+  /** N x 1 x H x W float32 in (H x W the model's input size), N steering values out. */
   run(batch: Float32Array, n: number): Promise<Float32Array>;
   /** Batch-1 low-latency path: one preprocessed frame in, its steering value out. */
   runOne(frame: Float32Array): Promise<number>;
@@ -27,4 +29,11 @@ export const EngineConfigSchema = z
 export type EngineConfig = z.infer<typeof EngineConfigSchema>;
 export type EngineConfigInput = z.input<typeof EngineConfigSchema>;
 
-export const FRAME_VALUES = 200 * 200;
+/** Values of one frame of the default input spec (FADNET_INPUT_SPEC); engines take theirs from the model. */
+export const FRAME_VALUES = FADNET_INPUT_SPEC.height * FADNET_INPUT_SPEC.width;
+
+/** Says what is wrong when `batch` is not n frames of `size`. */
+export function checkBatch(batch: Float32Array, n: number, size: FrameSize): string | undefined {
+  if (Number.isInteger(n) && n >= 1 && batch.length === n * size.height * size.width) return undefined;
+  return `batch of ${batch.length} values is not ${n} x 1 x ${size.height} x ${size.width}`;
+}

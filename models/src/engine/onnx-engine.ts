@@ -1,11 +1,17 @@
 // ONNX Runtime adapter. Execution providers are tried in the configured order (e.g. TensorRT,
 // CUDA, QNN, CPU) and one line says what runs, so a robot never silently runs on the CPU.
 import * as ort from 'onnxruntime-node';
-import { InferenceError } from '../errors.ts';
-import { EngineConfigSchema, FRAME_VALUES, type EngineConfigInput, type SteeringEngine } from './engine.ts';
+import { InferenceError, ManifestError } from '../errors.ts';
+import type { FrameSize } from '../fadnet/geometry.ts';
+import { checkBatch, EngineConfigSchema, type EngineConfigInput, type SteeringEngine } from './engine.ts';
 
 export interface OnnxEngineOptions {
   readonly onnx: Uint8Array;
+  /**
+   * The frame size the model package's input spec declares; the ONNX input must take exactly
+   * that. Without it the engine takes the ONNX input's own size.
+   */
+  readonly input?: FrameSize;
   readonly inputName?: string;
   readonly outputName?: string;
   readonly config?: EngineConfigInput;
@@ -14,11 +20,13 @@ export interface OnnxEngineOptions {
 
 export class OnnxEngine implements SteeringEngine {
   readonly description: string;
+  /** The frame size the model takes. */
+  readonly input: FrameSize;
   readonly #session: ort.InferenceSession;
   readonly #inputName: string;
   readonly #outputName: string;
   // The batch-1 path reuses one input buffer and tensor: no allocation per frame.
-  readonly #one = new Float32Array(FRAME_VALUES);
+  readonly #one: Float32Array;
   readonly #oneTensor: ort.Tensor;
 
   private constructor(
@@ -26,12 +34,15 @@ export class OnnxEngine implements SteeringEngine {
     inputName: string,
     outputName: string,
     description: string,
+    input: FrameSize,
   ) {
     this.#session = session;
     this.#inputName = inputName;
     this.#outputName = outputName;
     this.description = description;
-    this.#oneTensor = new ort.Tensor('float32', this.#one, [1, 1, 200, 200]);
+    this.input = input;
+    this.#one = new Float32Array(input.height * input.width);
+    this.#oneTensor = new ort.Tensor('float32', this.#one, [1, 1, input.height, input.width]);
   }
 
   static async create(options: OnnxEngineOptions): Promise<OnnxEngine> {
@@ -65,26 +76,32 @@ export class OnnxEngine implements SteeringEngine {
     }
     const inputName = options.inputName ?? session.inputNames[0] ?? 'input';
     const outputName = options.outputName ?? session.outputNames[0] ?? 'steering';
+    let input: FrameSize;
+    try {
+      input = frameSizeOf(session, inputName, options.input);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
     const threads = `${config.intraOpThreads} intra-op thread${config.intraOpThreads === 1 ? '' : 's'}`;
     const description = `onnxruntime ${provider}, ${threads}`;
     (options.log ?? console.error)(
       `inference: ${description}${skipped.length > 0 ? ` (unavailable: ${skipped.join('; ')})` : ''}`,
     );
-    const engine = new OnnxEngine(session, inputName, outputName, description);
+    const engine = new OnnxEngine(session, inputName, outputName, description, input);
     for (let i = 0; i < config.warmupRuns; i++) await engine.runOne(engine.#one);
     return engine;
   }
 
   async run(batch: Float32Array, n: number): Promise<Float32Array> {
-    if (!Number.isInteger(n) || n < 1 || batch.length !== n * FRAME_VALUES) {
-      throw new InferenceError(`batch of ${batch.length} values is not ${n} x 1 x 200 x 200`);
-    }
-    return this.#run(new ort.Tensor('float32', batch, [n, 1, 200, 200]));
+    const wrong = checkBatch(batch, n, this.input);
+    if (wrong !== undefined) throw new InferenceError(wrong);
+    return this.#run(new ort.Tensor('float32', batch, [n, 1, this.input.height, this.input.width]));
   }
 
   async runOne(frame: Float32Array): Promise<number> {
-    if (frame.length !== FRAME_VALUES)
-      throw new InferenceError(`frame has ${frame.length} values, expected ${FRAME_VALUES}`);
+    if (frame.length !== this.#one.length)
+      throw new InferenceError(`frame has ${frame.length} values, expected ${this.#one.length}`);
     if (frame !== this.#one) this.#one.set(frame);
     const out = await this.#run(this.#oneTensor);
     return out[0]!;
@@ -107,6 +124,32 @@ export class OnnxEngine implements SteeringEngine {
   async dispose(): Promise<void> {
     await this.#session.release();
   }
+}
+
+/**
+ * The frame size of the model's input `name`: N x 1 x H x W with H and W fixed. With `declared`
+ * (the manifest's input spec) the two must agree: a package that declares one size and holds a
+ * model of another is refused, naming both.
+ */
+function frameSizeOf(
+  session: ort.InferenceSession,
+  name: string,
+  declared: FrameSize | undefined,
+): FrameSize {
+  const meta = session.inputMetadata.find((m) => m.name === name);
+  if (meta === undefined) throw new ManifestError(`the ONNX model has no input named ${name}`);
+  const shape = meta.isTensor ? meta.shape : [];
+  const [, c, h, w] = shape;
+  const shown = `[${shape.join(', ')}]`;
+  if (shape.length !== 4 || c !== 1 || typeof h !== 'number' || typeof w !== 'number') {
+    throw new ManifestError(`ONNX input ${name} has shape ${shown}, not N x 1 x H x W with H and W fixed`);
+  }
+  if (declared !== undefined && (h !== declared.height || w !== declared.width)) {
+    throw new ManifestError(
+      `ONNX input ${name} has shape ${shown} but the input spec says 1 x ${declared.height} x ${declared.width}`,
+    );
+  }
+  return { height: h, width: w };
 }
 
 function firstLine(error: unknown): string {

@@ -8,12 +8,13 @@ import { WeightError } from '../errors.ts';
 import { FADNET_PARAMS, type ParamSpec } from '../weights/spec.ts';
 import { validateWeights, type TensorLike, type WeightSet } from '../weights/weight-set.ts';
 import { meanLastAxis } from '../tfjs/mean-last.ts';
+import { InputSizeError } from '../errors.ts';
+import { FC_WIDTH, fadnetGeometry } from './geometry.ts';
 import { TFJS_OPS, type FadnetOps, type ReplicaSum } from './ops.ts';
 
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
 export const DROPOUT_P = 0.5;
-export const INPUT_SIZE = 200;
 
 /** PyTorch layout -> tfjs layout for one parameter. */
 function toTfLayout(spec: ParamSpec, data: Float32Array): tf.Tensor {
@@ -105,12 +106,15 @@ export class FadnetTfjs {
     return v;
   }
 
-  /** Inference: x is N x 1 x 200 x 200 (NCHW; with one channel the same bytes as NHWC). */
+  /**
+   * Inference: x is N x 1 x H x W (NCHW; with one channel the same bytes as NHWC), H x W a size
+   * FADNet runs on (geometry.ts; the manifest's input spec says which).
+   */
   predict(x: tf.Tensor): tf.Tensor2D {
     return tf.tidy(() => this.forward(x, { training: false }).output);
   }
 
-  /** Step 12 times f (before the final mean), N x 6272: the fixture's `features`. */
+  /** Step 12 times f (before the final mean), N x 6272 at 200 x 200: the fixture's `features`. */
   features(x: tf.Tensor): tf.Tensor2D {
     return tf.tidy(() => this.#trunk(x, { training: false }, new Map()).features);
   }
@@ -136,8 +140,21 @@ export class FadnetTfjs {
     options: ForwardOptions,
     updates: Map<string, tf.Tensor1D>,
   ): { features: tf.Tensor2D } {
-    const n = input.shape[0]!;
-    const x = tf.reshape(input, [n, INPUT_SIZE, INPUT_SIZE, 1]) as tf.Tensor4D;
+    const [n, channels, height, width] = input.shape;
+    if (
+      input.rank !== 4 ||
+      channels !== 1 ||
+      n === undefined ||
+      height === undefined ||
+      width === undefined
+    ) {
+      throw new InputSizeError(`FADNet takes N x 1 x H x W frames, got [${input.shape.join(', ')}]`, {
+        height: height ?? 0,
+        width: width ?? 0,
+      });
+    }
+    const g = fadnetGeometry({ height, width });
+    const x = tf.reshape(input, [n, height, width, 1]) as tf.Tensor4D;
     const c1 = this.#conv('conv1', x, 2, true);
     const x1 = tf.maxPool(c1, 3, 2, 'valid');
     // fc_accumulation, Linear(3 -> 1) over the pair means of the three support branches, is
@@ -160,19 +177,22 @@ export class FadnetTfjs {
       this.#resBlock('res_block3', x3, options, updates),
     );
     const s3 = this.#conv('conv4_support', x3, 2, false, a2);
-    const f = tf.add(this.#pairMean(tf.addN([s1, s2, s3])), this.variable('fc_accumulation.bias'));
+    const f = tf.add(
+      this.#pairMean(tf.addN([s1, s2, s3]), g.features),
+      this.variable('fc_accumulation.bias'),
+    );
 
     // fc acts on the width axis of x4 in NCHW, so go to NCHW first.
-    const nchw = tf.transpose(x4, [0, 3, 1, 2]); // N,128,7,7
-    const rows = tf.reshape(nchw, [-1, 7]);
+    const nchw = tf.transpose(x4, [0, 3, 1, 2]); // N,128,H4,7
+    const rows = tf.reshape(nchw, [-1, FC_WIDTH]);
     let fc = tf.relu(tf.add(tf.matMul(rows, this.variable('fc.weight')), this.variable('fc.bias')));
-    let fc4 = tf.reshape(fc, [n, 128, 7, 7]);
+    let fc4 = tf.reshape(fc, [n, 128, g.x4.height, g.x4.width]);
     if (options.training) {
       if (options.dropoutMask === undefined) throw new Error('training forward needs a dropout mask');
       const scale = tf.reshape(tf.div(options.dropoutMask, 1 - DROPOUT_P), [n, 128, 1, 1]);
       fc4 = tf.mul(fc4, scale);
     }
-    fc = tf.reshape(fc4, [n, 6272]);
+    fc = tf.reshape(fc4, [n, g.features]);
     return { features: tf.mul(fc, f) as tf.Tensor2D };
   }
 
@@ -241,9 +261,9 @@ export class FadnetTfjs {
   }
 
   /** The reference's "GAP": NCHW flatten, then the mean of each neighbouring pair. */
-  #pairMean(x: tf.Tensor4D): tf.Tensor2D {
+  #pairMean(x: tf.Tensor4D, features: number): tf.Tensor2D {
     const n = x.shape[0];
     const nchw = tf.transpose(x, [0, 3, 1, 2]);
-    return meanLastAxis<tf.Tensor2D>(tf.reshape(nchw, [n, 6272, 2]));
+    return meanLastAxis<tf.Tensor2D>(tf.reshape(nchw, [n, features, 2]));
   }
 }
