@@ -7,12 +7,15 @@ export type Command = (args: string[]) => Promise<number>;
 
 interface CommandEntry {
   readonly summary: string;
+  /** The flags, for `--help` of a command that does not print its own usage. */
+  readonly flags?: string;
   readonly load: () => Promise<Command>;
 }
 
 const benches: Record<string, CommandEntry> = {
   inference: {
     summary: '640x480 rgb8 frames through preprocessing and the ONNX model (p50/p99, fps)',
+    flags: '[--frames N] [--threads N] [--rate HZ] [--weights FILE] [--json]',
     load: async () => (await import('../models/bench/inference.ts')).benchInferenceCommand,
   },
   precision: {
@@ -21,18 +24,26 @@ const benches: Record<string, CommandEntry> = {
   },
   preprocess: {
     summary: 'camera frame preprocessing per encoding (p50/p99 ms)',
+    flags: '[--frames N] [--json]',
     load: async () => (await import('../models/bench/preprocess.ts')).benchPreprocessCommand,
   },
   nodes: {
     summary: 'frame published -> steering node -> Twist received, at 30 Hz and at maximum rate',
+    flags: '[--seconds S] [--json]',
     load: async () => (await import('../nodes/bench.ts')).benchNodesCommand,
+  },
+  'silo-steering': {
+    summary: 'steering node p50/p99 at 30 Hz, idle and with a fleet silo training beside it',
+    load: async () => (await import('../fleet/silo/bench.ts')).benchSiloSteeringCommand,
   },
   sim: {
     summary: 'simulation step (render + physics) per frame',
+    flags: '[--world NAME] [--steps N] [--no-randomisation] [--json]',
     load: async () => (await import('../sim/bench.ts')).benchSimCommand,
   },
   train: {
     summary: 'median ms per training step (batch 32, 200x200) on the default backend',
+    flags: '[--steps N] [--batch N] [--replicas N] [--json]',
     load: async () => (await import('../models/bench/train.ts')).benchTrainCommand,
   },
 };
@@ -78,6 +89,17 @@ const commands: Record<string, CommandEntry> = {
         import('./silo-sim.ts'),
       ]);
       return (args) => siloCommand(args, { simWorld: simWorldDataset });
+    },
+  },
+  fleet: {
+    summary: 'fleet sim: N silo processes on this machine, each on its own simulator world',
+    load: async () => {
+      const [{ fleetCommand }, { fleetSimSources }] = await Promise.all([
+        import('../fleet/sim/cli.ts'),
+        import('./fleet-sim.ts'),
+      ]);
+      const sources = await fleetSimSources();
+      return (args) => fleetCommand(args, sources);
     },
   },
   topology: {
@@ -129,6 +151,11 @@ async function benchCommand(args: string[]): Promise<number> {
   const [name, ...rest] = args;
   const entry = name === undefined ? undefined : benches[name];
   if (entry === undefined) return listing(name, usage('fadnet bench <name> [--json]', benches), 'benchmark');
+  if (wantsHelp(rest)) {
+    // Benchmarks parse only what they measure; their usage lives in this table.
+    console.log(`usage: fadnet bench ${name} ${entry.flags ?? '[--json]'}\n\n  ${entry.summary}`);
+    return 0;
+  }
   return (await entry.load())(rest);
 }
 

@@ -126,3 +126,7 @@ export async function benchNodesCommand(args: string[]): Promise<number> {
   }
   return 0;
 }
+
+// `fadnet bench silo-steering` measures the same path with fleet training beside it.
+export { run as benchSteeringRate };
+export type { RunResult as SteeringRateResult };
