@@ -34,6 +34,7 @@ const benches: Record<string, CommandEntry> = {
   },
   'silo-steering': {
     summary: 'steering node p50/p99 at 30 Hz, idle and with a fleet silo training beside it',
+    flags: '[--seconds S] [--nice N] [--batch B] [--json]',
     load: async () => (await import('../fleet/silo/bench.ts')).benchSiloSteeringCommand,
   },
   sim: {
