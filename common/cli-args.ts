@@ -44,9 +44,21 @@ export function parseCommandArgs<const O extends ParseArgsOptionsConfig>(
   config: { readonly allowPositionals?: boolean } = {},
 ): CommandArgs<O> {
   if (wantsHelp(args)) return { help: true };
+  // parseArgs reads `--laps -1` as a flag missing its value then an option -1; a negative
+  // number after a string flag is that flag's value, to be checked like any other.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const option = arg.startsWith('--') ? options[arg.slice(2)] : undefined;
+    if (option?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
   let parsed: Parsed<O>;
   try {
-    parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: true });
+    parsed = parseArgs({ args: joined, options, strict: true, allowPositionals: true });
   } catch (error) {
     // parseArgs' messages name the option; its advice about '--' is noise here.
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');

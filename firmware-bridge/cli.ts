@@ -2,7 +2,7 @@
 // bridge node alone on the node runtime (ROS 2 when sourced, else the embedded bus) until
 // SIGINT/SIGTERM, then e-stops the MCU and exits. `fadnet bridge --bench` runs the benchmark.
 import { stat } from 'node:fs/promises';
-import { choiceArg, numberArg, parseCommandArgs, requiredArg } from '../common/index.ts';
+import { choiceArg, numberArg, parseCommandArgs, requiredArg, wantsHelp } from '../common/index.ts';
 import { parseOverrides } from '../nodes/runtime/params.ts';
 import { createRemappedNode, parameterSources, parseRosArgs } from '../nodes/runtime/ros-args.ts';
 import { createTransport } from '../nodes/runtime/select.ts';
@@ -29,7 +29,7 @@ const NODE_USAGE = `usage: fadnet node bridge [--embedded] [--ros-args [-p name:
   device is waited for, as on a robot whose controller is plugged in later.`;
 
 export async function bridgeCommand(args: string[]): Promise<number> {
-  if (args[0] === '--bench') return benchCommand(args.slice(1));
+  if (args[0] === '--bench' && !wantsHelp(args)) return benchCommand(args.slice(1));
   const parsed = parseCommandArgs(args, {
     port: { type: 'string' },
     baud: { type: 'string' },

@@ -18,7 +18,7 @@ const USAGE = `usage: fadnet export --weights FILE.safetensors --out DIR [--name
                    --mcap F,.. | --sim-worlds W,.. [--samples N] [--method M] [--activations T] [--seed S])`;
 
 /** A flag checked by the manifest's own field schema, so the CLI and the loader agree. */
-function manifestField(flag: string, text: string, schema: typeof PlainFileName): string {
+export function manifestField(flag: string, text: string, schema: typeof PlainFileName): string {
   const parsed = schema.safeParse(text);
   if (!parsed.success)
     throw new UsageError(`${flag} must be ${parsed.error.issues[0]!.message}, got "${text}"`);

@@ -1,16 +1,49 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { progressBar } from '../../common/index.ts';
+import {
+  numberArg,
+  optionalNumberArg,
+  parseCommandArgs,
+  progressBar,
+  UsageError,
+} from '../../common/index.ts';
 import { readInputTensorFile, readWeightsFile, writeModelPackage } from '../src/files.ts';
 import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
+import { PlainFileName, SemanticVersion } from '../src/manifest.ts';
 import { backendLine, initTfjs } from '../src/tfjs/backend.ts';
 import { ArrayDataset, syntheticDataset, type TrainingDataset } from '../src/train/dataset.ts';
 import { Trainer } from '../src/train/trainer.ts';
+import { manifestField } from './export.ts';
 
 const USAGE = `usage: fadnet train (--sim-worlds W1,W2,.. [--samples-per-world N] [--randomise-appearance EVERY] | --mcap F1.mcap,F2.mcap | --frames FILE.f32 --labels FILE.f32 | --synthetic N) --steps N --out DIR
                    [--name NAME] [--seed S] [--batch 32] [--lr 1e-3] [--init WEIGHTS.safetensors] [--resume]
-                   [--replicas N (data-parallel worker threads; default 2 on wasm with 2+ cores)]`;
+                   [--checkpoint-every STEPS|SECONDSs] [--replicas N]
+
+  --checkpoint-every E  a checkpoint every E steps (200) or seconds (60s; the default, so a
+                        killed run loses about a minute); one is always written at the end
+  --resume              continue from DIR/NAME.checkpoint.safetensors; refused when there is
+                        none (leave it out to start from step 0)
+  --replicas N          data-parallel worker threads (default 2 on wasm with 2+ cores)`;
+
+/** `200` (steps) or `60s` (seconds of training) between checkpoints. */
+export function parseCheckpointEvery(text: string): number | { seconds: number } {
+  const seconds = /^(.*)s$/.exec(text);
+  if (seconds !== null) return { seconds: numberArg('--checkpoint-every', seconds[1]!, { above: 0 }) };
+  if (!/^\d+$/.test(text))
+    throw new UsageError(
+      `--checkpoint-every must be a whole number of steps (200) or seconds (60s), got "${text}"`,
+    );
+  return numberArg('--checkpoint-every', text, { integer: true, min: 1 });
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function readLabels(file: string): Promise<Float32Array> {
   const buf = await readFile(file);
@@ -20,28 +53,31 @@ async function readLabels(file: string): Promise<Float32Array> {
 }
 
 export async function trainCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      frames: { type: 'string' },
-      labels: { type: 'string' },
-      synthetic: { type: 'string' },
-      'sim-worlds': { type: 'string' },
-      'samples-per-world': { type: 'string', default: '2000' },
-      'randomise-appearance': { type: 'string', default: '0' },
-      mcap: { type: 'string' },
-      version: { type: 'string', default: '0.1.0' },
-      steps: { type: 'string' },
-      out: { type: 'string' },
-      name: { type: 'string', default: 'fadnet-local' },
-      seed: { type: 'string', default: '0' },
-      batch: { type: 'string', default: '32' },
-      lr: { type: 'string', default: '0.001' },
-      init: { type: 'string' },
-      resume: { type: 'boolean', default: false },
-      replicas: { type: 'string' },
-    },
+  const parsed = parseCommandArgs(args, {
+    frames: { type: 'string' },
+    labels: { type: 'string' },
+    synthetic: { type: 'string' },
+    'sim-worlds': { type: 'string' },
+    'samples-per-world': { type: 'string', default: '2000' },
+    'randomise-appearance': { type: 'string', default: '0' },
+    mcap: { type: 'string' },
+    version: { type: 'string', default: '0.1.0' },
+    steps: { type: 'string' },
+    out: { type: 'string' },
+    name: { type: 'string', default: 'fadnet-local' },
+    seed: { type: 'string', default: '0' },
+    batch: { type: 'string', default: '32' },
+    lr: { type: 'string', default: '0.001' },
+    init: { type: 'string' },
+    resume: { type: 'boolean', default: false },
+    'checkpoint-every': { type: 'string', default: '60s' },
+    replicas: { type: 'string' },
   });
+  if (parsed.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { values } = parsed;
   const sources = [values.synthetic, values.frames, values['sim-worlds'], values.mcap].filter(
     (v) => v !== undefined,
   );
@@ -49,10 +85,26 @@ export async function trainCommand(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
+  // Every flag is checked before any data is generated or read.
+  const name = manifestField('--name', values.name, PlainFileName);
+  const version = manifestField('--version', values.version, SemanticVersion);
+  const steps = numberArg('--steps', values.steps, { integer: true, min: 1 });
+  const seed = numberArg('--seed', values.seed, { integer: true, min: 0 });
+  const batch = numberArg('--batch', values.batch, { integer: true, min: 1, max: 1024 });
+  const lr = numberArg('--lr', values.lr, { above: 0 });
+  const replicas = optionalNumberArg('--replicas', values.replicas, { integer: true, min: 1 });
+  const checkpointEvery = parseCheckpointEvery(values['checkpoint-every']);
+  const checkpointPath = path.join(values.out, `${name}.checkpoint.safetensors`);
+  const hasCheckpoint = await exists(checkpointPath);
+  if (values.resume && !hasCheckpoint)
+    throw new UsageError(
+      `--resume: there is no checkpoint ${checkpointPath} (leave out --resume to start from step 0)`,
+    );
   let dataset: TrainingDataset;
   let dataDescription: string;
   if (values.synthetic !== undefined) {
-    dataset = syntheticDataset(Number(values.synthetic), Number(values.seed) + 1);
+    const n = numberArg('--synthetic', values.synthetic, { integer: true, min: 1 });
+    dataset = syntheticDataset(n, seed + 1);
     dataDescription = `synthetic:${values.synthetic}`;
   } else if (values['sim-worlds'] !== undefined) {
     // The simulator is an adapter of the CLI, not of the model core: loaded only when asked for.
@@ -61,19 +113,21 @@ export async function trainCommand(args: string[]): Promise<number> {
       import('../../sim/world/load.ts'),
     ]);
     const names = values['sim-worlds'].split(',');
-    const perWorld = Number(values['samples-per-world']);
+    const perWorld = numberArg('--samples-per-world', values['samples-per-world'], {
+      integer: true,
+      min: 1,
+    });
     // A new random look every EVERY samples (0: each world keeps its own look).
-    const every = Number(values['randomise-appearance']);
-    if (!(Number.isInteger(every) && every >= 0))
-      throw new RangeError(
-        `--randomise-appearance must be a whole number of samples, got ${values['randomise-appearance']}`,
-      );
+    const every = numberArg('--randomise-appearance', values['randomise-appearance'], {
+      integer: true,
+      min: 0,
+    });
     const gen = progressBar('simulate [{bar}] {value}/{total} frames');
     gen.start(names.length * perWorld, 0);
     dataset = SimDataset.generate({
       worlds: names.map((n) => loadWorld(n)),
       samplesPerWorld: perWorld,
-      seed: Number(values.seed),
+      seed,
       inputSpec: FADNET_INPUT_SPEC,
       ...(every > 0 ? { randomiseAppearance: { episodeSamples: every } } : {}),
       onProgress: (done) => {
@@ -88,7 +142,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     const files = values.mcap.split(',');
     dataset = await McapDataset.open(files, {
       inputSpec: FADNET_INPUT_SPEC,
-      split: { testFraction: 0.1, seed: Number(values.seed) },
+      split: { testFraction: 0.1, seed },
       which: 'train',
     });
     dataDescription = files.map((f) => path.basename(f)).join(', ');
@@ -99,26 +153,26 @@ export async function trainCommand(args: string[]): Promise<number> {
     dataDescription = path.basename(values.frames!);
   }
   const backend = await initTfjs({ log: () => {} });
-  const steps = Number(values.steps);
   const trainer = await Trainer.create({
     config: {
-      seed: Number(values.seed),
-      batchSize: Number(values.batch),
+      seed,
+      batchSize: batch,
       steps,
-      lr: {
-        base: Number(values.lr),
-        warmupSteps: Math.min(50, Math.floor(steps / 10)),
-        floor: Number(values.lr) / 100,
-      },
+      lr: { base: lr, warmupSteps: Math.min(50, Math.floor(steps / 10)), floor: lr / 100 },
+      checkpointEvery,
     },
     dataset,
     ...(values.init === undefined ? {} : { weights: await readWeightsFile(values.init) }),
-    checkpointPath: path.join(values.out, `${values.name}.checkpoint.safetensors`),
+    checkpointPath,
     resume: values.resume,
-    ...(values.replicas === undefined ? {} : { replicas: Number(values.replicas) }),
+    ...(replicas === undefined ? {} : { replicas }),
   });
   console.error(backendLine(backend, trainer.replicas));
-  if (trainer.step > 0) console.error(`resuming from step ${trainer.step}`);
+  if (values.resume) console.error(`resuming from step ${trainer.step} (${checkpointPath})`);
+  else if (hasCheckpoint)
+    console.error(
+      `starting from step 0; the checkpoint ${checkpointPath} will be replaced (--resume continues it)`,
+    );
   const bar = progressBar('train [{bar}] {value}/{total} steps | loss {loss} | rmse {rmse} | {ms} ms/step');
   bar.start(steps, trainer.step, { loss: '-', rmse: '-', ms: '-' });
   await trainer.run((r) =>
@@ -128,8 +182,8 @@ export async function trainCommand(args: string[]): Promise<number> {
   const rmse = await trainer.evaluate(dataset);
   const { manifestPath } = await writeModelPackage({
     dir: values.out,
-    name: values.name,
-    version: values.version,
+    name,
+    version,
     weights: trainer.model.weights(),
     provenance: {
       data: [dataDescription],

@@ -2,8 +2,7 @@
 // shipped one), live progress, a summary and the trajectory picture; optionally recorded to
 // MCAP and shown live in Foxglove.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { progressBar } from '../../common/index.ts';
+import { numberArg, optionalNumberArg, parseCommandArgs, progressBar } from '../../common/index.ts';
 import { LiveView } from '../../nodes/live/index.ts';
 import { BusRecorder } from '../../nodes/record/index.ts';
 import { writeTrajectoryPng } from '../picture.ts';
@@ -22,32 +21,37 @@ export function heldOutWorld(): string {
 }
 
 export async function simCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      world: { type: 'string' },
-      laps: { type: 'string', default: '3' },
-      model: { type: 'string', default: SHIPPED_MANIFEST },
-      record: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      expert: { type: 'boolean', default: false },
-      perturb: { type: 'string', default: '0' },
-      seed: { type: 'string', default: '1' },
-      picture: { type: 'string' },
-      live: { type: 'string' },
-      randomise: { type: 'boolean', default: false },
-      seconds: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+  const parsed = parseCommandArgs(args, {
+    world: { type: 'string' },
+    laps: { type: 'string', default: '3' },
+    model: { type: 'string', default: SHIPPED_MANIFEST },
+    record: { type: 'string' },
+    json: { type: 'boolean', default: false },
+    expert: { type: 'boolean', default: false },
+    perturb: { type: 'string', default: '0' },
+    seed: { type: 'string', default: '1' },
+    picture: { type: 'string' },
+    live: { type: 'string' },
+    randomise: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
   });
-  if (values.help) {
+  if (parsed.help) {
     console.log(USAGE);
     return 0;
   }
+  const { values } = parsed;
+  // Every number is checked before the world loads: `--laps 0` must not drive nothing and exit 0.
+  const laps = numberArg('--laps', values.laps, { integer: true, min: 1 });
+  const seed = numberArg('--seed', values.seed, { integer: true, min: 0 });
+  const perturbation = numberArg('--perturb', values.perturb, { min: 0 });
+  const maxSimSeconds = optionalNumberArg('--seconds', values.seconds, { above: 0 });
+  const livePort =
+    values.live === undefined || values.live === ''
+      ? 8765
+      : numberArg('--live', values.live, { integer: true, min: 0, max: 65535 });
   const worldName = values.world ?? heldOutWorld();
   const world = loadWorld(worldName);
   const driver: Driver = values.expert ? 'expert' : 'model';
-  const laps = Number(values.laps);
   const log = (line: string): void => {
     if (!values.json) console.error(line);
   };
@@ -68,12 +72,12 @@ export async function simCommand(args: string[]): Promise<number> {
     result = await runClosedLoop({
       world,
       laps,
-      seed: Number(values.seed),
+      seed,
       driver,
       manifestPath: values.model,
-      perturbation: Number(values.perturb),
+      perturbation,
       domainRandomisation: values.randomise,
-      ...(values.seconds === undefined ? {} : { maxSimSeconds: Number(values.seconds) }),
+      ...(maxSimSeconds === undefined ? {} : { maxSimSeconds }),
       attach: async (bus) => {
         if (values.record !== undefined) {
           recorder = await BusRecorder.start(bus, values.record, {
@@ -86,7 +90,7 @@ export async function simCommand(args: string[]): Promise<number> {
           });
         }
         if (values.live !== undefined) {
-          live = await LiveView.start({ bus, port: values.live === '' ? 8765 : Number(values.live) });
+          live = await LiveView.start({ bus, port: livePort });
           log(`live view: open Foxglove and connect to ${live.url}`);
         }
       },

@@ -29,9 +29,13 @@ export class WorldError extends Error {
 export function parseWorld(json: unknown, source: string): World {
   const parsed = WorldSchema.safeParse(json);
   if (!parsed.success) {
-    const first = parsed.error.issues[0]!;
-    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more)` : '';
-    throw new WorldError(source, first.path.map(String).join('.'), `${first.message}${more}`, {
+    // One line per problem, each naming the file and the field; `field` is the first one's.
+    const [first, ...rest] = parsed.error.issues.map((i) => ({
+      field: i.path.map(String).join('.'),
+      message: i.message,
+    }));
+    const more = rest.map((i) => `\n${source}: ${i.field === '' ? '' : `${i.field}: `}${i.message}`);
+    throw new WorldError(source, first!.field, `${first!.message}${more.join('')}`, {
       cause: parsed.error,
     });
   }

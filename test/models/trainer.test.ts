@@ -95,6 +95,28 @@ describe('Trainer', () => {
     }
   });
 
+  it('checkpoints every so many seconds of training on its injected clock, and at the end', async () => {
+    let nowMs = 0;
+    const t = await Trainer.create({
+      config: { ...config, steps: 5, checkpointEvery: { seconds: 60 } },
+      dataset: data,
+      checkpointPath: path.join(dir, 'seconds.checkpoint.safetensors'),
+      replicas: 1,
+      now: () => nowMs,
+    });
+    const savedAt: number[] = [];
+    const save = t.saveCheckpoint.bind(t);
+    t.saveCheckpoint = async () => {
+      savedAt.push(t.step);
+      await save();
+    };
+    // 25 s per step: 60 s have passed after step 3 (75 s), then again after step 6 (never
+    // reached); the end of the run saves step 5.
+    await t.run(() => (nowMs += 25_000));
+    await t.dispose();
+    expect(savedAt).toEqual([3, 5]);
+  });
+
   it('lowers the loss on a learnable task', async () => {
     const t = await Trainer.create({
       config: { seed: 1, batchSize: 8, steps: 30, lr: { base: 3e-3, warmupSteps: 3, floor: 1e-4 } },

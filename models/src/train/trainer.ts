@@ -27,7 +27,10 @@ export const TrainConfigSchema = z
     batchSize: z.number().int().positive().max(1024).default(32),
     steps: z.number().int().positive(),
     lr: LrScheduleSchema.partial({ totalSteps: true }).default({ base: 1e-3, warmupSteps: 50, floor: 1e-5 }),
-    checkpointEvery: z.number().int().positive().default(100),
+    /** Steps between checkpoints, or `{ seconds }` of training between them. */
+    checkpointEvery: z
+      .union([z.number().int().positive(), z.object({ seconds: z.number().positive() }).strict()])
+      .default(100),
   })
   .strict();
 
@@ -58,6 +61,7 @@ export class Trainer {
   readonly #y: Float32Array;
   readonly #mask: Float32Array;
   #gradients: GradientSource;
+  #now: () => number = () => performance.now();
   #order: number[] = [];
   #orderEpoch = -1;
 
@@ -93,6 +97,8 @@ export class Trainer {
     checkpointPath?: string;
     resume?: boolean;
     replicas?: number;
+    /** Milliseconds, for checkpoints every so many seconds (default performance.now). */
+    now?: () => number;
   }): Promise<Trainer> {
     const config = TrainConfigSchema.parse(options.config);
     if (options.dataset.size < config.batchSize) {
@@ -103,6 +109,7 @@ export class Trainer {
     const backend = tf.getBackend() as BackendName;
     const model = FadnetTfjs.create(options.weights ?? initialWeights(config.seed), trainingOps(backend));
     const trainer = new Trainer(config, model, options.dataset, options.checkpointPath);
+    if (options.now !== undefined) trainer.#now = options.now;
     if (options.resume === true && options.checkpointPath !== undefined) {
       let bytes: Uint8Array | undefined;
       try {
@@ -187,15 +194,25 @@ export class Trainer {
     }
   }
 
-  /** Runs to config.steps, checkpointing every checkpointEvery steps and at the end. */
+  /**
+   * Runs to config.steps, checkpointing every checkpointEvery steps (or seconds) and at the
+   * end, so a killed run loses at most that much work.
+   */
   async run(onStep?: (report: StepReport) => void): Promise<StepReport[]> {
     const reports: StepReport[] = [];
+    const every = this.config.checkpointEvery;
+    let lastSaved = this.#now();
     while (this.#adam.step < this.config.steps) {
       const report = await this.trainStep();
       reports.push(report);
       onStep?.(report);
-      if (this.#checkpointPath !== undefined && this.#adam.step % this.config.checkpointEvery === 0) {
+      const due =
+        typeof every === 'number'
+          ? this.#adam.step % every === 0
+          : this.#now() - lastSaved >= every.seconds * 1000;
+      if (this.#checkpointPath !== undefined && due) {
         await this.saveCheckpoint();
+        lastSaved = this.#now();
       }
     }
     if (this.#checkpointPath !== undefined) await this.saveCheckpoint();
