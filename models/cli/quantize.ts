@@ -11,7 +11,6 @@ import {
   requiredArg,
   UsageError,
 } from '../../common/index.ts';
-import { FRAME_VALUES } from '../src/engine/engine.ts';
 import { loadModelPackage, readWeightsFile, writeModelPackage } from '../src/files.ts';
 import type { InputSpec } from '../src/input-spec.ts';
 import { parseManifestText, type ModelManifest } from '../src/manifest.ts';
@@ -63,6 +62,7 @@ export async function calibrationFrames(
   inputSpec: InputSpec,
 ): Promise<{ frames: Float32Array; data: string }> {
   const samples = numberArg('--samples', flags.samples, { integer: true, min: 1, max: 100_000 });
+  const FRAME_VALUES = inputSpec.width * inputSpec.height;
   const seed = numberArg('--seed', flags.seed, { integer: true, min: 0 });
   if ((flags.mcap === undefined) === (flags['sim-worlds'] === undefined))
     throw new UsageError('calibration needs exactly one of --mcap or --sim-worlds');
@@ -125,7 +125,7 @@ export async function int8Target(
   const method = choiceArg('--method', flags.method, CALIBRATION_METHODS);
   const activations = choiceArg('--activations', flags.activations, ACTIVATION_TYPES);
   const { frames, data } = await calibrationFrames(flags, inputSpec);
-  const samples = frames.length / FRAME_VALUES;
+  const samples = frames.length / (inputSpec.width * inputSpec.height);
   const bar = progressBar(`calibrate (${method}) [{bar}] {value}/{total} frames`);
   const passes = method === 'minmax' ? 1 : 2;
   bar.start(samples * passes, 0);

@@ -16,6 +16,7 @@ import {
   terminationSignal,
   type Transport,
 } from '../runtime/index.ts';
+import { checkedPrecision, providerOptionsFrom } from './accelerator.ts';
 import { STEERING_NODE_NAME, STEERING_PARAMS } from './params.ts';
 import { SteeringNode, type SteeringParams } from './steering-node.ts';
 
@@ -70,9 +71,11 @@ export async function startSteering(
     input: model.manifest.input,
     inputName: model.manifest.onnx.inputName,
     outputName: model.manifest.onnx.outputName,
+    precision: checkedPrecision(params.model_precision, model.manifest, nodeName),
     config: {
       executionProviders: [...params.execution_providers],
       intraOpThreads: params.intra_op_threads,
+      providerOptions: providerOptionsFrom(params),
     },
   });
   const handle = createRemappedNode(transport, nodeName, ros.remaps, { useSimTime: params.use_sim_time });

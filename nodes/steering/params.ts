@@ -60,6 +60,58 @@ export const STEERING_PARAMS = {
     max: 64,
     description: 'ONNX Runtime intra-op threads',
   },
+  model_precision: {
+    type: 'string',
+    default: '',
+    choices: ['', 'fp32', 'fp16', 'int8'],
+    description: 'precision the model package must have (empty: whatever its manifest says)',
+  },
+  // Execution-provider options, passed to ONNX Runtime under its own names (<provider>.<option>);
+  // an empty string leaves ONNX Runtime's default.
+  'qnn.backend_path': {
+    type: 'string',
+    default: '',
+    description: 'QNN backend library, e.g. libQnnHtp.so (the Hexagon NPU)',
+  },
+  'qnn.htp_performance_mode': {
+    type: 'string',
+    default: '',
+    choices: [
+      '',
+      'burst',
+      'balanced',
+      'default',
+      'high_performance',
+      'sustained_high_performance',
+      'power_saver',
+    ],
+    description: 'QNN HTP performance mode',
+  },
+  'tensorrt.device_id': { type: 'integer', default: 0, min: 0, max: 15, description: 'TensorRT GPU' },
+  'tensorrt.trt_fp16_enable': { type: 'bool', default: false, description: 'TensorRT builds fp16 kernels' },
+  'tensorrt.trt_int8_enable': {
+    type: 'bool',
+    default: false,
+    description: 'TensorRT builds int8 kernels (QDQ packages)',
+  },
+  'tensorrt.trt_engine_cache_enable': {
+    type: 'bool',
+    default: false,
+    description: 'keep built TensorRT engines so later starts skip the build',
+  },
+  'tensorrt.trt_engine_cache_path': {
+    type: 'string',
+    default: '',
+    description: 'TensorRT engine cache directory',
+  },
+  'tensorrt.trt_max_workspace_size': {
+    type: 'integer',
+    default: 1073741824,
+    min: 0,
+    max: 68719476736,
+    description: 'TensorRT builder workspace (bytes)',
+  },
+  'cuda.device_id': { type: 'integer', default: 0, min: 0, max: 15, description: 'CUDA GPU' },
   steering_gain: {
     type: 'double',
     default: 1.0,

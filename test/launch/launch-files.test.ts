@@ -177,6 +177,19 @@ describe('launch files', () => {
     });
   }
 
+  // Params files a launch is given by argument (robot.launch.xml params_file:=...), such as the
+  // per-platform rb5.yaml and jetson.yaml, are checked like the ones launch files name.
+  for (const file of readdirSync(path.join(LAUNCH, 'params')).filter((f) => f.endsWith('.yaml'))) {
+    it(`params/${file}: every node section is valid for the node it configures`, () => {
+      const text = readFileSync(path.join(LAUNCH, 'params', file), 'utf8');
+      for (const spec of Object.values(PARAMS_OF)) {
+        resolveParameters(spec.node, spec.decls, [
+          { name: file, values: parametersFromYaml(text, spec.node, file) },
+        ]);
+      }
+    });
+  }
+
   it('XML and YAML twins launch the same nodes', () => {
     for (const f of launchFiles.filter((x) => x.endsWith('.xml'))) {
       const twin = f.replace(/\.xml$/, '.yaml');

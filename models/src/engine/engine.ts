@@ -23,6 +23,13 @@ export const EngineConfigSchema = z
     executionProviders: z.array(z.enum(EXECUTION_PROVIDERS)).min(1).default(['cpu']),
     intraOpThreads: z.number().int().min(1).max(64).default(1),
     warmupRuns: z.number().int().min(0).max(1000).default(10),
+    /** Per provider, ONNX Runtime's own option names and values (e.g. tensorrt: trt_fp16_enable). */
+    providerOptions: z
+      .partialRecord(
+        z.enum(EXECUTION_PROVIDERS),
+        z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()])),
+      )
+      .default({}),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { InferenceError, ManifestError } from '../errors.ts';
 import type { FrameSize } from '../fadnet/geometry.ts';
 import { checkBatch, EngineConfigSchema, type EngineConfigInput, type SteeringEngine } from './engine.ts';
+import { ortExecutionProvider, tensorrtEnvironment } from './providers.ts';
 
 export interface OnnxEngineOptions {
   readonly onnx: Uint8Array;
@@ -16,6 +17,8 @@ export interface OnnxEngineOptions {
   readonly outputName?: string;
   readonly config?: EngineConfigInput;
   readonly log?: (line: string) => void;
+  /** The package's precision (fp32, fp16, int8), for the start-up line. */
+  readonly precision?: string;
 }
 
 export class OnnxEngine implements SteeringEngine {
@@ -54,17 +57,33 @@ export class OnnxEngine implements SteeringEngine {
     const skipped: string[] = [];
     let session: ort.InferenceSession | undefined;
     let provider = '';
+    let partial: string | undefined;
     for (const ep of config.executionProviders) {
+      const epOptions = config.providerOptions[ep] ?? {};
+      // The TensorRT provider reads its options from the environment when the binding cannot pass them.
+      if (ep === 'tensorrt') Object.assign(process.env, tensorrtEnvironment(epOptions));
+      const sessionOptions = (strict: boolean): ort.InferenceSession.SessionOptions => ({
+        executionProviders: [ortExecutionProvider(ep, epOptions)],
+        intraOpNumThreads: config.intraOpThreads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        // An unavailable provider makes the runtime log a native error; we report it ourselves.
+        logSeverityLevel: ep === 'cpu' ? 2 : 4,
+        // Strict: the provider must take the whole graph, so a partial placement fails with ORT's reason.
+        ...(strict ? { extra: { session: { disable_cpu_ep_fallback: '1' } } } : {}),
+      });
       try {
-        session = await ort.InferenceSession.create(options.onnx, {
-          executionProviders: [ep],
-          intraOpNumThreads: config.intraOpThreads,
-          interOpNumThreads: 1,
-          executionMode: 'sequential',
-          graphOptimizationLevel: 'all',
-          // An unavailable provider makes the runtime log a native error; we report it ourselves.
-          logSeverityLevel: ep === 'cpu' ? 2 : 4,
-        });
+        if (ep === 'cpu') session = await ort.InferenceSession.create(options.onnx, sessionOptions(false));
+        else {
+          try {
+            session = await ort.InferenceSession.create(options.onnx, sessionOptions(true));
+          } catch (strictError) {
+            session = await ort.InferenceSession.create(options.onnx, sessionOptions(false));
+            // It loads, but only with the CPU taking what it rejected: say so, with ORT's reason.
+            partial = firstLine(strictError);
+          }
+        }
         provider = ep;
         break;
       } catch (error) {
@@ -84,10 +103,16 @@ export class OnnxEngine implements SteeringEngine {
       throw error;
     }
     const threads = `${config.intraOpThreads} intra-op thread${config.intraOpThreads === 1 ? '' : 's'}`;
-    const description = `onnxruntime ${provider}, ${threads}`;
+    const precision = options.precision === undefined ? '' : ` ${options.precision}`;
+    const description = `onnxruntime ${provider}${precision}, ${threads}`;
     (options.log ?? console.error)(
       `inference: ${description}${skipped.length > 0 ? ` (unavailable: ${skipped.join('; ')})` : ''}`,
     );
+    if (partial !== undefined) {
+      (options.log ?? console.error)(
+        `inference: ${provider} rejected part of the graph, which runs on the CPU: ${partial}`,
+      );
+    }
     const engine = new OnnxEngine(session, inputName, outputName, description, input);
     for (let i = 0; i < config.warmupRuns; i++) await engine.runOne(engine.#one);
     return engine;
