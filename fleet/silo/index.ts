@@ -18,4 +18,4 @@ export { decideRound, rejoinRound, resolveWeights } from './round.ts';
 export type { PeerModel, ResolvedWeights, RoundDecision } from './round.ts';
 export { Silo } from './silo.ts';
 export type { CheckpointStore, LocalTrainer, RoundReport, SiloCheckpoint, SiloOptions } from './silo.ts';
-export { FileCheckpointStore, TrainerLocalUpdate } from './adapters.ts';
+export { FileCheckpointStore, mcapFilesIn, readPlanFile, TrainerLocalUpdate } from './adapters.ts';

@@ -7,16 +7,13 @@ import { z } from 'zod';
 
 import type { Arc, Multigraph, Overlay, TopologyPlan } from '../topology/index.ts';
 import { T_MAX_LIMIT, withMultiplicities } from '../topology/multigraph.ts';
+import { NAME_PATTERN } from '../exchange/topics.ts';
 import { FleetPlanError } from './errors.ts';
 
 export const PLAN_FORMAT = 'fadnet-edge/fleet-plan@1';
 
-/** Silo ids travel in MQTT topics and file names: no wildcards, separators or spaces. */
-const SILO_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-export const siloIdSchema = z
-  .string()
-  .regex(SILO_ID, 'a silo id is 1-64 letters, digits, "_", "." or "-", starting with a letter or digit');
+/** Silo ids travel in MQTT topics and file names: the exchange's rule, checked here before anything connects. */
+export const siloIdSchema = z.string().regex(NAME_PATTERN, "a silo id is 1-64 letters, digits, '-' or '_'");
 
 const arcSchema = z
   .object({

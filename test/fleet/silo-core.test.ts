@@ -135,7 +135,7 @@ describe('plan files', () => {
         'p.json: arcs.1: "a" -> "b" is listed twice',
       ],
       [{ ...base, format: 'other' }, `p.json: format: Invalid input: expected "${PLAN_FORMAT}"`],
-      [{ ...base, silos: ['a', 'b/c'] }, 'p.json: silos.1: a silo id is 1-64 letters'],
+      [{ ...base, silos: ['a', 'b.c'] }, "p.json: silos.1: a silo id is 1-64 letters, digits, '-' or '_'"],
     ];
     for (const [json, message] of cases) {
       expect(() => parsePlan(json, 'p.json')).toThrow(FleetPlanError);

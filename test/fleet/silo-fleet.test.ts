@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { connect, generateSiloKeys, startEmbeddedBroker } from '../../fleet/exchange/index.ts';
@@ -126,8 +127,18 @@ describe('a fleet of silos over MQTT', () => {
         }),
       );
     }
+    // Everything that reaches the broker, to show that only models (and presence) leave a silo.
+    const watcher = await mqtt.connectAsync(broker.url, { clientId: 'silo-test-watcher' });
+    const topics = new Set<string>();
+    watcher.on('message', (topic) => topics.add(topic.replace(/\/\d+$/, '/N')));
+    await watcher.subscribeAsync('#', { qos: 1 });
     const reports: RoundReport[][] = IDS.map(() => []);
     await Promise.all(silos.map((s, i) => s.run(ROUNDS, undefined, (r) => reports[i]!.push(r))));
+
+    await watcher.endAsync();
+    expect([...topics].sort()).toEqual(
+      IDS.flatMap((id) => [`fleet/silo-test/models/${id}/N`, `fleet/silo-test/presence/${id}`]).sort(),
+    );
 
     // The schedule really exercised every case: isolated rounds, fresh and stale models.
     const decisions = IDS.flatMap((id) => Array.from({ length: ROUNDS }, (_, k) => decideRound(plan, id, k)));
