@@ -151,7 +151,9 @@ export const zeroTwist = (): Twist => ({ linear: { x: 0, y: 0, z: 0 }, angular: 
 
 export function timeFromMs(ms: number): Time {
   const sec = Math.floor(ms / 1000);
-  return { sec, nanosec: Math.round((ms - sec * 1000) * 1e6) };
+  const nanosec = Math.round((ms - sec * 1000) * 1e6);
+  // A remainder a hair under a second rounds up to 1e9 ns, which no valid Time holds: carry it.
+  return nanosec >= 1e9 ? { sec: sec + 1, nanosec: nanosec - 1e9 } : { sec, nanosec };
 }
 
 export function timeToMs(t: Time): number {

@@ -86,6 +86,13 @@ describe('/clock messages', () => {
     );
   });
 
+  it('timeFromMs never writes a nanosecond field of a full second (a valid /clock from any time)', () => {
+    const ms = 1_072_999.9999999; // the closed loop reaches times like this by adding 1000/30
+    expect(timeFromMs(ms)).toEqual({ sec: 1073, nanosec: 0 });
+    expect(clockMessageMs({ clock: timeFromMs(ms) })).toBe(1_073_000);
+    expect(timeFromMs(1_072_500.25)).toEqual({ sec: 1072, nanosec: 500_250_000 });
+  });
+
   it('the embedded bus drops a bad /clock message with its reason and keeps the time it had', async () => {
     const logs: string[] = [];
     const bus = new EmbeddedBus({ log: (l) => logs.push(l) });
