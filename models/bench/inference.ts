@@ -46,6 +46,7 @@ export async function benchInferenceCommand(args: string[]): Promise<number> {
   const onnx = pkg?.onnx ?? exportFadnetOnnx(weights);
   const engine = await OnnxEngine.create({
     onnx,
+    ...(pkg === undefined ? {} : { precision: pkg.precision }),
     config: { intraOpThreads: Number(values.threads), warmupRuns: 50 },
     log,
   });
