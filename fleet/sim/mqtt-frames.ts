@@ -12,28 +12,48 @@ const PUBLISH = 3;
 const MAX_REMAINING = 268_435_455;
 
 export class MqttFrames {
-  #buffer: Uint8Array = new Uint8Array(0);
+  /** Bytes received and not yet cut into packets, in arrival order. */
+  #parts: Uint8Array[] = [];
+  #size = 0;
 
   /** Bytes held until their packet is complete. */
   get pending(): number {
-    return this.#buffer.length;
+    return this.#size;
   }
 
   /** Adds bytes; returns every packet they complete, in order. Throws MqttFramingError on a bad length. */
   push(bytes: Uint8Array): Uint8Array[] {
-    const joined = new Uint8Array(this.#buffer.length + bytes.length);
-    joined.set(this.#buffer);
-    joined.set(bytes, this.#buffer.length);
+    this.#parts.push(bytes);
+    this.#size += bytes.length;
     const packets: Uint8Array[] = [];
-    let at = 0;
     for (;;) {
-      const length = packetLength(joined, at);
-      if (length === undefined || at + length > joined.length) break;
-      packets.push(joined.slice(at, at + length));
-      at += length;
+      // The header is at most five bytes; the parts are joined only once a packet is complete,
+      // so a large packet arriving in small pieces is copied once, not once per piece.
+      const length = packetLength(this.#prefix(5), 0);
+      if (length === undefined || length > this.#size) break;
+      const joined = this.#prefix(this.#size);
+      packets.push(joined.slice(0, length));
+      const rest = joined.subarray(length);
+      this.#parts = rest.length > 0 ? [rest] : [];
+      this.#size = rest.length;
     }
-    this.#buffer = joined.slice(at);
     return packets;
+  }
+
+  /** The first `n` held bytes (fewer when fewer are held). */
+  #prefix(n: number): Uint8Array {
+    const first = this.#parts[0];
+    if (first !== undefined && (first.length >= n || this.#parts.length === 1)) return first.subarray(0, n);
+    const out = new Uint8Array(Math.min(n, this.#size));
+    let at = 0;
+    for (const p of this.#parts) {
+      if (at >= out.length) break;
+      const take = p.subarray(0, out.length - at);
+      out.set(take, at);
+      at += take.length;
+    }
+    if (n >= this.#size) this.#parts = [out];
+    return out;
   }
 }
 
