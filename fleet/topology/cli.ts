@@ -26,13 +26,15 @@ const USAGE = `usage: fadnet topology (--network FILE.gml | --measurements FILE.
                        --profile ${Object.keys(PROFILES).join('|')}
                        [--model-bits B] [--compute-ms T] [--rounds R] [--uplink BPS] [--downlink BPS] [--t-max K]
                        [--overlay star|mst|delta-mbst|ring|multigraph|all] [--json] [--explain]
-                       [--improve [--allow-less-mixing]] [--svg FILE [--state S]]
+                       [--improve [--allow-less-mixing]] [--svg FILE [--state S]] [--plan-out FILE [--ids ID,ID,..]]
        fadnet topology --bench [--network ebone.gml]
 
 Cycle times (ms, one decimal) of the overlays and of the multigraph built on the ring.
 --improve also searches a better multigraph (ring local search, staggered countdowns,
 t_max <= K) that keeps a strong edge on every ring link at least every t_max rounds and,
-unless --allow-less-mixing, at least the baseline's share of strong links per round.`;
+unless --allow-less-mixing, at least the baseline's share of strong links per round.
+--plan-out writes the multigraph (the improved one when planned) as the plan file silos follow
+(fadnet silo --plan), naming silo i by the i-th of --ids or else by the network's names.`;
 
 const OPTIONS = {
   network: { type: 'string' },
@@ -52,6 +54,8 @@ const OPTIONS = {
   improve: { type: 'boolean' },
   'allow-less-mixing': { type: 'boolean' },
   svg: { type: 'string' },
+  'plan-out': { type: 'string' },
+  ids: { type: 'string' },
   state: { type: 'string' },
   bench: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -148,6 +152,14 @@ async function writePicture(
   );
 }
 
+/** The plan file silos read; parsed back before writing, so ids unusable by a silo fail here. */
+async function writePlan(plan: TopologyPlan, file: string, ids: string | undefined): Promise<void> {
+  const { parsePlan, planFileFromTopology } = await import('../silo/plan.ts');
+  const json = planFileFromTopology(plan, ids === undefined ? plan.fleet.names : ids.split(','));
+  parsePlan(json, file);
+  await writeTextFile(file, `${JSON.stringify(json, null, 2)}\n`);
+}
+
 export async function topologyCommand(args: string[]): Promise<number> {
   let values: Values;
   try {
@@ -184,7 +196,10 @@ export async function topologyCommand(args: string[]): Promise<number> {
   const picture = values.svg;
   const improve = values.improve === true ? { keepMixing: values['allow-less-mixing'] !== true } : false;
   const plan = planTopology(fleet, {
-    overlays: picture === undefined ? overlays : [...new Set<OverlayName>([...overlays, 'multigraph'])],
+    overlays:
+      picture === undefined && values['plan-out'] === undefined
+        ? overlays
+        : [...new Set<OverlayName>([...overlays, 'multigraph'])],
     tMax: number(values, 't-max', DEFAULT_T_MAX, true),
     rounds: number(values, 'rounds', profile.rounds, true),
     improve,
@@ -200,5 +215,6 @@ export async function topologyCommand(args: string[]): Promise<number> {
     if (values.explain === true) for (const line of explainLines(reported)) console.log(line);
   }
   if (picture !== undefined) await writePicture(values, plan, overlays, picture);
+  if (values['plan-out'] !== undefined) await writePlan(plan, values['plan-out'], values.ids);
   return 0;
 }

@@ -97,3 +97,35 @@ describe('plan and data files', () => {
     expect(await mcapFilesIn(data)).toEqual([path.join(data, 'a.mcap'), path.join(data, 'b.mcap')]);
   });
 });
+
+describe('fadnet topology --plan-out', () => {
+  it('writes the plan file a silo reads, with the multigraph the planner made', async () => {
+    const { topologyCommand } = await import('../../fleet/topology/cli.ts');
+    const topology = await import('../../fleet/topology/index.ts');
+    const file = path.join(dir, 'lab.plan.json');
+    const args = ['--synthetic', '5', '--profile', 'fadnet-gazebo', '--overlay', 'ring', '--json'];
+    const ids = 'r0,r1,r2,r3,r4';
+    expect(await topologyCommand([...args, '--plan-out', file, '--ids', ids])).toBe(0);
+    const plan = await readPlanFile(file);
+    expect(plan.ids).toEqual(ids.split(','));
+    expect(plan.multigraph.overlay.kind).toBe('ring');
+    expect(plan.multigraph.overlay.arcs).toHaveLength(5);
+    // The same multigraph as planning the same synthetic fleet directly.
+    const profile = topology.PROFILES['fadnet-gazebo'];
+    const fleet = topology.fleetFromConnectivity(
+      topology.connectivityFromNetwork(topology.syntheticNetwork({ silos: 5, seed: 1 })),
+      { ...profile, uplinkBps: topology.DEFAULT_ACCESS_BPS, downlinkBps: topology.DEFAULT_ACCESS_BPS },
+    );
+    const direct = topology.planTopology(fleet, {
+      overlays: ['multigraph'],
+      tMax: topology.DEFAULT_T_MAX,
+      rounds: profile.rounds,
+    }).multigraph!.multigraph;
+    expect(plan.multigraph.overlay.arcs).toEqual(direct.overlay.arcs.map(({ from, to }) => ({ from, to })));
+    expect([...plan.multigraph.multiplicity]).toEqual([...direct.multiplicity]);
+    expect(plan.multigraph.stateCount).toBe(direct.stateCount);
+    await expect(topologyCommand([...args, '--plan-out', file, '--ids', 'r0,r1'])).rejects.toThrow(
+      'plan: 2 ids for 5 silos',
+    );
+  });
+});
