@@ -14,23 +14,29 @@ export type ReplayVerdict =
 interface Last {
   readonly counter: number;
   readonly round: number;
-  readonly sha256: string;
 }
+
+/** Accepted updates remembered per silo to recognise their redeliveries. */
+const ACCEPTED_MEMORY = 16;
 
 /**
  * Remembers the newest accepted update per silo. A silo's counter must grow with every update
- * and its round may not go back, so a captured update sent again later is refused, while the
- * exact update already accepted (the broker's redelivery, the retained copy after a reconnect)
- * is recognised as a duplicate.
+ * and its round may not go back, so an older update sent again later is refused. An exact copy
+ * of one of the last few updates accepted from that silo (the broker's QoS 1 redelivery, the
+ * retained or republished copy after a reconnect) is recognised as a duplicate: it is dropped
+ * too, but it is not an attack and is not logged as one.
  */
 export class ReplayGuard {
   readonly #last = new Map<string, Last>();
+  /** silo -> counter -> sha256 of its recently accepted updates. */
+  readonly #accepted = new Map<string, Map<number, string>>();
 
   check(e: Envelope): ReplayVerdict {
     const last = this.#last.get(e.silo);
     if (last === undefined) return { kind: 'fresh' };
-    if (e.counter === last.counter) {
-      return e.sha256 === last.sha256
+    const seen = this.#accepted.get(e.silo)?.get(e.counter);
+    if (seen !== undefined) {
+      return seen === e.sha256
         ? { kind: 'duplicate' }
         : { kind: 'replay', reason: `counter ${e.counter} was already used for a different update` };
     }
@@ -47,7 +53,11 @@ export class ReplayGuard {
   }
 
   accept(e: Envelope): void {
-    this.#last.set(e.silo, { counter: e.counter, round: e.round, sha256: e.sha256 });
+    this.#last.set(e.silo, { counter: e.counter, round: e.round });
+    let recent = this.#accepted.get(e.silo);
+    if (recent === undefined) this.#accepted.set(e.silo, (recent = new Map()));
+    recent.set(e.counter, e.sha256);
+    if (recent.size > ACCEPTED_MEMORY) recent.delete(recent.keys().next().value!);
   }
 
   lastCounter(silo: string): number | undefined {

@@ -72,6 +72,8 @@ const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const DEFAULT_HELD_ROUNDS = 8;
 /** Session kept by an MQTT 5 broker while the silo is away (3.1.1 brokers keep it until cleaned). */
 const SESSION_EXPIRY_S = 3600;
+/** How long close() lets chunks in flight finish before it drops the connection. */
+const CLOSE_GRACE_MS = 2000;
 
 export class MqttExchange implements PeerExchange {
   readonly silo: string;
@@ -249,7 +251,15 @@ export class MqttExchange implements PeerExchange {
         })
         .catch(() => undefined);
     }
-    await this.#client.endAsync();
+    // A graceful end waits for chunks in flight; with the broker gone that would be forever.
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = this.#client.endAsync(false).then(() => true);
+    const gaveUp = new Promise<boolean>(
+      (resolve) => (timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS)),
+    );
+    const ended = await Promise.race([graceful, gaveUp]);
+    clearTimeout(timer);
+    if (!ended) await this.#client.endAsync(true);
   }
 
   async #onConnect(): Promise<void> {
