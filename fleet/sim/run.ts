@@ -9,7 +9,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 
+import type { InputSpec } from '../../models/src/input-spec.ts';
 import type { TrainingDataset } from '../../models/src/train/dataset.ts';
 import { Trainer } from '../../models/src/train/trainer.ts';
 import { initTfjs } from '../../models/src/tfjs/backend.ts';
@@ -110,13 +112,22 @@ export async function rmseOf(weights: WeightSet, dataset: TrainingDataset): Prom
   }
 }
 
-/** The union of data sets, index by index. */
+/** The union of data sets, index by index; all must have been prepared with one input spec. */
 class UnionDataset implements TrainingDataset {
   readonly size: number;
+  readonly inputSpec: InputSpec;
   readonly #parts: readonly TrainingDataset[];
 
   constructor(parts: readonly TrainingDataset[]) {
+    const first = parts[0];
+    if (first === undefined) throw new RangeError('a union of data sets needs at least one');
+    const other = parts.findIndex((p) => !isDeepStrictEqual(p.inputSpec, first.inputSpec));
+    if (other >= 0)
+      throw new RangeError(
+        `data set ${other} was prepared with another input spec than data set 0: ${JSON.stringify(parts[other]!.inputSpec)} against ${JSON.stringify(first.inputSpec)}`,
+      );
     this.#parts = parts;
+    this.inputSpec = first.inputSpec;
     this.size = parts.reduce((n, p) => n + p.size, 0);
   }
 

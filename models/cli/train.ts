@@ -185,6 +185,8 @@ export async function trainCommand(args: string[]): Promise<number> {
     name,
     version,
     weights: trainer.model.weights(),
+    // The package declares the preprocessing and size of the frames the model learnt from.
+    input: trainer.inputSpec,
     provenance: {
       data: [dataDescription],
       rounds: 0,

@@ -5,7 +5,7 @@
 // double it for free. Recording to MCAP is for robots and inspection; this is for training.
 import { createPreprocessor } from '../../models/src/preprocess/index.ts';
 import type { InputSpec } from '../../models/src/input-spec.ts';
-import { FRAME_VALUES, type TrainingDataset } from '../../models/src/train/dataset.ts';
+import { frameValues, type TrainingDataset } from '../../models/src/train/dataset.ts';
 import { DEFAULT_RANDOMISATION } from '../render/effects.ts';
 import { Simulator } from '../simulator.ts';
 import { backOnCentreline } from './recover.ts';
@@ -32,20 +32,23 @@ export interface SimDataOptions {
 
 export class SimDataset implements TrainingDataset {
   readonly size: number;
+  readonly inputSpec: InputSpec;
   readonly #frames: Float32Array;
   readonly #labels: Float32Array;
   readonly #n: number;
 
-  private constructor(frames: Float32Array, labels: Float32Array) {
+  private constructor(frames: Float32Array, labels: Float32Array, inputSpec: InputSpec) {
     this.#frames = frames;
     this.#labels = labels;
     this.#n = labels.length;
     this.size = labels.length * 2;
+    this.inputSpec = inputSpec;
   }
 
   static generate(o: SimDataOptions): SimDataset {
     const total = o.worlds.length * o.samplesPerWorld;
-    const frames = new Float32Array(total * FRAME_VALUES);
+    const values = frameValues(o.inputSpec);
+    const frames = new Float32Array(total * values);
     const labels = new Float32Array(total);
     const pre = createPreprocessor(o.inputSpec);
     const every = o.every ?? 3;
@@ -79,7 +82,7 @@ export class SimDataset implements TrainingDataset {
           const img = sim.render();
           pre.fromRaw(
             { height: 480, width: 640, encoding: 'rgb8', is_bigendian: 0, step: 1920, data: img },
-            frames.subarray(k * FRAME_VALUES, (k + 1) * FRAME_VALUES),
+            frames.subarray(k * values, (k + 1) * values),
           );
           labels[k] = expert.steering;
           k += 1;
@@ -105,21 +108,22 @@ export class SimDataset implements TrainingDataset {
         frame += 1;
       }
     });
-    return new SimDataset(frames, labels);
+    return new SimDataset(frames, labels, o.inputSpec);
   }
 
   async read(indices: readonly number[], x: Float32Array, y: Float32Array): Promise<void> {
-    const W = Math.sqrt(FRAME_VALUES);
+    const { height: H, width: W } = this.inputSpec;
+    const values = H * W;
     indices.forEach((idx, i) => {
       const src = idx % this.#n;
-      const frame = this.#frames.subarray(src * FRAME_VALUES, (src + 1) * FRAME_VALUES);
-      const out = x.subarray(i * FRAME_VALUES, (i + 1) * FRAME_VALUES);
+      const frame = this.#frames.subarray(src * values, (src + 1) * values);
+      const out = x.subarray(i * values, (i + 1) * values);
       if (idx < this.#n) {
         out.set(frame);
         y[i] = this.#labels[src]!;
       } else {
         // Mirror image: left and right swap, and so does the steering.
-        for (let r = 0; r < W; r++) {
+        for (let r = 0; r < H; r++) {
           const row = r * W;
           for (let c = 0; c < W; c++) out[row + c] = frame[row + W - 1 - c]!;
         }

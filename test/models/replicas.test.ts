@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FadnetTfjs } from '../../models/src/fadnet/tfjs-model.ts';
 import { initTfjs } from '../../models/src/tfjs/backend.ts';
 import { wasmTrainingOps } from '../../models/src/tfjs/training/ops.ts';
-import { FRAME_VALUES } from '../../models/src/train/dataset.ts';
+import { FADNET_INPUT_SPEC } from '../../models/src/input-spec.ts';
+import { frameValues } from '../../models/src/train/dataset.ts';
 import { MASK_VALUES, sliceSizes } from '../../models/src/train/replica-step.ts';
 import {
   defaultReplicas,
@@ -18,6 +19,8 @@ import { maxAbs, relDiff } from '../helpers/compare.ts';
 import { loadFixture } from '../helpers/fixture.ts';
 
 const fx = loadFixture();
+/** The fixture's images are of the default input size. */
+const FRAME_VALUES = frameValues(FADNET_INPUT_SPEC);
 let model: FadnetTfjs;
 
 beforeAll(async () => {
@@ -70,8 +73,15 @@ describe('data-parallel replicas', () => {
   it('2 replicas give the gradients, loss and BN running statistics of 1 (fixture weights)', async () => {
     const params = model.trainableVariables();
     const batch = fixtureBatch();
-    const one = read(await new LocalGradients(model, params).compute(batch), params);
-    const group = await ReplicaGroup.start({ model, params, batchSize: 5, replicas: 2, backend: 'wasm' });
+    const one = read(await new LocalGradients(model, params, FADNET_INPUT_SPEC).compute(batch), params);
+    const group = await ReplicaGroup.start({
+      model,
+      params,
+      batchSize: 5,
+      input: FADNET_INPUT_SPEC,
+      replicas: 2,
+      backend: 'wasm',
+    });
     let two;
     try {
       two = read(await group.compute(batch), params);
@@ -100,7 +110,14 @@ describe('data-parallel replicas', () => {
 
   it('refuse a step once closed', async () => {
     const params = model.trainableVariables();
-    const group = await ReplicaGroup.start({ model, params, batchSize: 5, replicas: 2, backend: 'wasm' });
+    const group = await ReplicaGroup.start({
+      model,
+      params,
+      batchSize: 5,
+      input: FADNET_INPUT_SPEC,
+      replicas: 2,
+      backend: 'wasm',
+    });
     await group.close();
     await expect(group.compute(fixtureBatch())).rejects.toThrow(
       'the replica group stopped after an earlier failure',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FADNET_INPUT_SPEC } from '../../models/src/input-spec.ts';
-import { FRAME_VALUES } from '../../models/src/train/dataset.ts';
+import { frameValues } from '../../models/src/train/dataset.ts';
 import { SimDataset } from '../../sim/loop/dataset.ts';
 import { Rng } from '../../common/index.ts';
 import { Simulator } from '../../sim/simulator.ts';
@@ -48,6 +48,8 @@ describe('appearance variants', () => {
 });
 
 describe('SimDataset', () => {
+  const FRAME_VALUES = frameValues(FADNET_INPUT_SPEC);
+  const WIDTH = FADNET_INPUT_SPEC.width;
   const worlds = [loadWorld('office-loop')];
   const generate = (randomise: boolean, seed = 2): SimDataset =>
     SimDataset.generate({
@@ -72,7 +74,7 @@ describe('SimDataset', () => {
     expect(Math.abs(y[0]!)).toBeLessThanOrEqual(1);
     // Row 17 of the mirror is row 17 of the original reversed.
     const row = (k: number): number[] => [
-      ...x.subarray(k * FRAME_VALUES + 17 * 200, k * FRAME_VALUES + 18 * 200),
+      ...x.subarray(k * FRAME_VALUES + 17 * WIDTH, k * FRAME_VALUES + 18 * WIDTH),
     ];
     expect(row(1)).toEqual(row(0).reverse());
     for (const v of x) expect(v >= -1 && v <= 1).toBe(true);

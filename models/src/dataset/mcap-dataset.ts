@@ -78,6 +78,7 @@ function check(options: McapDatasetOptions): void {
 
 export class McapDataset implements TrainingDataset {
   readonly size: number;
+  readonly inputSpec: InputSpec;
   readonly #recordings: readonly Recording[];
   readonly #index: SampleIndex;
   readonly #stats: DatasetStats;
@@ -104,6 +105,7 @@ export class McapDataset implements TrainingDataset {
     this.#cache = new FrameCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES);
     this.#log = options.log ?? console.error;
     this.size = index.label.length;
+    this.inputSpec = options.inputSpec;
   }
 
   /**

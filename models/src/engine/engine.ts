@@ -2,7 +2,6 @@
 // training-side checks), so nodes and tests are written once against it.
 import { z } from 'zod';
 import type { FrameSize } from '../fadnet/geometry.ts';
-import { FADNET_INPUT_SPEC } from '../input-spec.ts';
 
 export interface SteeringEngine {
   /** Which runtime and device actually run, e.g. "onnxruntime cpu, 1 thread". */
@@ -35,9 +34,6 @@ export const EngineConfigSchema = z
 
 export type EngineConfig = z.infer<typeof EngineConfigSchema>;
 export type EngineConfigInput = z.input<typeof EngineConfigSchema>;
-
-/** Values of one frame of the default input spec (FADNET_INPUT_SPEC); engines take theirs from the model. */
-export const FRAME_VALUES = FADNET_INPUT_SPEC.height * FADNET_INPUT_SPEC.width;
 
 /** Says what is wrong when `batch` is not n frames of `size`. */
 export function checkBatch(batch: Float32Array, n: number, size: FrameSize): string | undefined {

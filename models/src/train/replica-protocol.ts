@@ -3,7 +3,8 @@
 // (weights, the slice of the batch, the all-reduce slots) lives in shared memory; the
 // messages only say when it is ready. Both sides validate what they receive.
 import { z } from 'zod';
-import { FRAME_VALUES } from './dataset.ts';
+import type { FrameSize } from '../fadnet/geometry.ts';
+import { frameValues } from './dataset.ts';
 import { MASK_VALUES } from './replica-step.ts';
 
 const sharedBuffer = z.custom<SharedArrayBuffer>(
@@ -17,6 +18,8 @@ export const ReplicaInitSchema = z
     backend: z.enum(['tensorflow', 'wasm', 'cpu']),
     batchSize: z.number().int().positive(),
     sliceSize: z.number().int().positive(),
+    /** Each frame's size: the training dataset's, so the worker shapes its slice as the main thread does. */
+    input: z.object({ height: z.number().int().positive(), width: z.number().int().positive() }).strict(),
     timeoutMs: z.number().positive(),
     allReduce: z.object({
       buffer: sharedBuffer,
@@ -67,17 +70,18 @@ export function errorFromInfo(info: z.infer<typeof errorInfo>): Error {
   return error;
 }
 
-/** Bytes of one replica's input buffer for a slice of n samples. */
-export function inputBytes(n: number): number {
-  return n * (FRAME_VALUES + 1 + MASK_VALUES) * 4;
+/** Bytes of one replica's input buffer for a slice of n samples of frames of `input` pixels. */
+export function inputBytes(n: number, input: FrameSize): number {
+  return n * (frameValues(input) + 1 + MASK_VALUES) * 4;
 }
 
 /** x, y and mask of a slice of n samples inside one replica's input buffer. */
 export function inputViews(
   buffer: SharedArrayBuffer,
   n: number,
+  input: FrameSize,
 ): { x: Float32Array; y: Float32Array; mask: Float32Array } {
-  const x = new Float32Array(buffer, 0, n * FRAME_VALUES);
+  const x = new Float32Array(buffer, 0, n * frameValues(input));
   const y = new Float32Array(buffer, x.byteLength, n);
   const mask = new Float32Array(buffer, x.byteLength + y.byteLength, n * MASK_VALUES);
   return { x, y, mask };

@@ -5,14 +5,15 @@
 // `replicas` (synchronised batch norm), so the sum is exact, not an approximation.
 import * as tf from '@tensorflow/tfjs-core';
 import type { FadnetTfjs } from '../fadnet/tfjs-model.ts';
+import type { FrameSize } from '../fadnet/geometry.ts';
 import type { ReplicaSum } from '../fadnet/ops.ts';
-import { FRAME_VALUES } from './dataset.ts';
 
 /** Dropout2d mask width: one keep/drop value per fc channel. */
 export const MASK_VALUES = 128;
 
 /** Model inputs, targets and dropout mask of n samples (a whole batch or one replica's slice). */
 export interface Batch {
+  /** n frames, each of the dataset's height x width. */
   readonly x: Float32Array;
   readonly y: Float32Array;
   readonly mask: Float32Array;
@@ -35,27 +36,31 @@ export function sliceSizes(batchSize: number, replicas: number): number[] {
 
 /** Rows [start, start + n) of a batch, as views. */
 export function sliceOf(batch: Batch, start: number, n: number): Batch {
+  // Every sample has one label, so a frame is x's share of one label.
+  const frame = batch.x.length / batch.y.length;
   return {
-    x: batch.x.subarray(start * FRAME_VALUES, (start + n) * FRAME_VALUES),
+    x: batch.x.subarray(start * frame, (start + n) * frame),
     y: batch.y.subarray(start, start + n),
     mask: batch.mask.subarray(start * MASK_VALUES, (start + n) * MASK_VALUES),
   };
 }
 
 /**
- * Loss and gradients of one slice of a batch of `batchSize` samples. The caller disposes every
- * returned tensor. With one replica (slice = batch) the loss is tf.mean, as it always was.
+ * Loss and gradients of one slice of a batch of `batchSize` samples, frames of `input` pixels.
+ * The caller disposes every returned tensor. With one replica (slice = batch) the loss is
+ * tf.mean, as it always was.
  */
 export function sliceGradients(
   model: FadnetTfjs,
   params: readonly tf.Variable[],
   slice: Batch,
   batchSize: number,
+  input: FrameSize,
   replicas?: ReplicaSum,
 ): SliceGradients {
   const n = slice.y.length;
   let runningUpdates: ReadonlyMap<string, tf.Tensor1D> = new Map();
-  const x = tf.tensor4d(slice.x, [n, 1, 200, 200]);
+  const x = tf.tensor4d(slice.x, [n, 1, input.height, input.width]);
   const y = tf.tensor2d(slice.y, [n, 1]);
   const dropoutMask = tf.tensor2d(slice.mask, [n, MASK_VALUES]);
   try {

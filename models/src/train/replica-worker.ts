@@ -28,13 +28,13 @@ await initTfjs({ order: [init.backend], log: () => {} });
 const model = FadnetTfjs.create(initialWeights(0), trainingOps(init.backend));
 const params = model.trainableVariables();
 const weights = new Float32Array(init.weights);
-const slice = inputViews(init.inputs, init.sliceSize);
+const slice = inputViews(init.inputs, init.sliceSize, init.input);
 const allReduce = new SharedAllReduce(init.allReduce, init.rank, { timeoutMs: init.timeoutMs });
 const flat = new Float64Array(valueCount(params) + 1);
 
 function step(): void {
   assignFlat(params, weights);
-  const r = sliceGradients(model, params, slice, init.batchSize, allReduce);
+  const r = sliceGradients(model, params, slice, init.batchSize, init.input, allReduce);
   try {
     flattenInto(r.grads, flat);
     flat[flat.length - 1] = r.loss.dataSync()[0]!;

@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { AllReduceError, ReplicaError } from '../errors.ts';
+import type { FrameSize } from '../fadnet/geometry.ts';
 import type { FadnetTfjs } from '../fadnet/tfjs-model.ts';
 import type { BackendName } from '../tfjs/backend.ts';
 import { createAllReduceMemory, SharedAllReduce } from './all-reduce.ts';
@@ -55,14 +56,17 @@ export class LocalGradients implements GradientSource {
   readonly replicas = 1;
   readonly #model: FadnetTfjs;
   readonly #params: readonly tf.Variable[];
+  readonly #input: FrameSize;
 
-  constructor(model: FadnetTfjs, params: readonly tf.Variable[]) {
+  /** `input`: each frame's size, the training dataset's. */
+  constructor(model: FadnetTfjs, params: readonly tf.Variable[], input: FrameSize) {
     this.#model = model;
     this.#params = params;
+    this.#input = { height: input.height, width: input.width };
   }
 
   async compute(batch: Batch): Promise<StepGradients> {
-    const r = sliceGradients(this.#model, this.#params, batch, batch.y.length);
+    const r = sliceGradients(this.#model, this.#params, batch, batch.y.length, this.#input);
     try {
       const grads = new Float32Array(valueCount(this.#params));
       flattenInto(r.grads, grads);
@@ -91,6 +95,8 @@ export interface ReplicaGroupOptions {
   readonly model: FadnetTfjs;
   readonly params: readonly tf.Variable[];
   readonly batchSize: number;
+  /** Each frame's size, the training dataset's; sent to every worker. */
+  readonly input: FrameSize;
   readonly replicas: number;
   readonly backend: BackendName;
   /** Longest a replica waits for the others at one synchronisation point. */
@@ -102,6 +108,7 @@ export class ReplicaGroup implements GradientSource {
   readonly #model: FadnetTfjs;
   readonly #params: readonly tf.Variable[];
   readonly #batchSize: number;
+  readonly #input: FrameSize;
   readonly #ownSize: number;
   readonly #allReduce: SharedAllReduce;
   readonly #weights: Float32Array;
@@ -122,6 +129,7 @@ export class ReplicaGroup implements GradientSource {
     this.#model = options.model;
     this.#params = options.params;
     this.#batchSize = options.batchSize;
+    this.#input = { height: options.input.height, width: options.input.width };
     this.#ownSize = sliceSizes(options.batchSize, options.replicas)[0]!;
     this.#allReduce = allReduce;
     this.#weights = weights;
@@ -141,23 +149,26 @@ export class ReplicaGroup implements GradientSource {
     const memory = createAllReduceMemory(replicas, count + 1);
     const weights = new SharedArrayBuffer(count * 4);
     const sizes = sliceSizes(batchSize, replicas);
+    // Only the height and width cross the thread boundary, whatever object carried them.
+    const input = { height: options.input.height, width: options.input.width };
     const peers: Peer[] = [];
     let start = sizes[0]!;
     for (let rank = 1; rank < replicas; rank++) {
       const n = sizes[rank]!;
-      const inputs = new SharedArrayBuffer(inputBytes(n));
+      const inputs = new SharedArrayBuffer(inputBytes(n, input));
       const init: ReplicaInit = {
         rank,
         backend: options.backend,
         batchSize,
         sliceSize: n,
+        input,
         timeoutMs,
         allReduce: memory,
         weights,
         inputs,
       };
       const worker = startTsWorker(new URL('./replica-worker.ts', import.meta.url), { workerData: init });
-      peers.push({ rank, worker, inputs: inputViews(inputs, n), start, pending: undefined });
+      peers.push({ rank, worker, inputs: inputViews(inputs, n, input), start, pending: undefined });
       start += n;
     }
     const group = new ReplicaGroup(
@@ -255,6 +266,11 @@ export class ReplicaGroup implements GradientSource {
       throw new RangeError(
         `batch of ${batch.y.length} samples, the group was started for ${this.#batchSize}`,
       );
+    const { height, width } = this.#input;
+    if (batch.x.length !== this.#batchSize * height * width)
+      throw new RangeError(
+        `batch of ${batch.x.length} frame values is not ${this.#batchSize} x 1 x ${height} x ${width}, the size the group was started for`,
+      );
     const step = this.#steps++;
     flattenInto(this.#params, this.#weights);
     const answers = this.#peers.map((peer) => {
@@ -278,6 +294,7 @@ export class ReplicaGroup implements GradientSource {
         this.#params,
         sliceOf(batch, 0, this.#ownSize),
         this.#batchSize,
+        this.#input,
         this.#allReduce,
       );
       updates = own.runningUpdates;

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { CheckpointError } from '../errors.ts';
+import { CheckpointError, InputSizeError } from '../errors.ts';
+import { fadnetGeometry, type FrameSize } from '../fadnet/geometry.ts';
 import { DROPOUT_P, FadnetTfjs } from '../fadnet/tfjs-model.ts';
 import type { BackendName } from '../tfjs/backend.ts';
 import { trainingOps } from '../tfjs/training/ops.ts';
@@ -16,7 +17,8 @@ import { FADNET_PARAMS } from '../weights/spec.ts';
 import { mulberry32 } from '../../../common/index.ts';
 import { initialWeights, type WeightSet } from '../weights/weight-set.ts';
 import { adamStep, createAdamState, type AdamState } from './adam.ts';
-import { FRAME_VALUES, type TrainingDataset } from './dataset.ts';
+import { FADNET_INPUT_SPEC, type InputSpec } from '../input-spec.ts';
+import { frameValues, type TrainingDataset } from './dataset.ts';
 import { assignFlat, flattenInto, MASK_VALUES, valueCount } from './replica-step.ts';
 import { defaultReplicas, LocalGradients, ReplicaGroup, type GradientSource } from './replicas.ts';
 import { learningRate, LrScheduleSchema } from './schedule.ts';
@@ -48,9 +50,14 @@ export interface StepReport {
 const TRAINABLE = FADNET_PARAMS.filter((p) => p.kind === 'trainable').map((p) => p.name);
 const CHECKPOINT_FORMAT = 'fadnet-edge/checkpoint@1';
 
+/** `HxW`, as geometry.ts names sizes. */
+const sizeText = (s: FrameSize): string => `${s.height}x${s.width}`;
+
 export class Trainer {
   readonly config: TrainConfig;
   readonly model: FadnetTfjs;
+  /** The training data's input spec: what a package of this model must declare. */
+  readonly inputSpec: InputSpec;
   readonly #dataset: TrainingDataset;
   readonly #params: Map<string, tf.Variable>;
   /** The trainable weights end to end (tfjs layout), the vector Adam updates. */
@@ -73,22 +80,24 @@ export class Trainer {
   ) {
     this.config = config;
     this.model = model;
+    this.inputSpec = dataset.inputSpec;
     this.#dataset = dataset;
     this.#checkpointPath = checkpointPath;
     this.#params = new Map(TRAINABLE.map((n) => [n, model.variable(n)]));
     this.#weights = new Float32Array(valueCount([...this.#params.values()]));
     this.#adam = createAdamState(this.#weights.length);
-    this.#x = new Float32Array(config.batchSize * FRAME_VALUES);
+    this.#x = new Float32Array(config.batchSize * frameValues(dataset.inputSpec));
     this.#y = new Float32Array(config.batchSize);
     this.#mask = new Float32Array(config.batchSize * MASK_VALUES);
-    this.#gradients = new LocalGradients(model, [...this.#params.values()]);
+    this.#gradients = new LocalGradients(model, [...this.#params.values()], dataset.inputSpec);
   }
 
   /**
    * Starts from `weights` (or a seeded initialisation), or resumes from the checkpoint file
    * when `resume` is set and the file exists. `replicas` > 1 splits each batch across that
    * many synchronous data-parallel replicas, this thread and worker threads (default:
-   * defaultReplicas for the current backend; never more than the batch size).
+   * defaultReplicas for the current backend; never more than the batch size). The dataset's
+   * frame size is checked against what FADNet can take before anything is built.
    */
   static async create(options: {
     config: TrainConfigInput;
@@ -101,6 +110,16 @@ export class Trainer {
     now?: () => number;
   }): Promise<Trainer> {
     const config = TrainConfigSchema.parse(options.config);
+    const { height, width } = options.dataset.inputSpec;
+    try {
+      fadnetGeometry({ height, width });
+    } catch (error) {
+      throw new InputSizeError(
+        `the training dataset's ${height}x${width} frames cannot train FADNet: ${(error as Error).message}`,
+        { height, width },
+        { cause: error },
+      );
+    }
     if (options.dataset.size < config.batchSize) {
       throw new RangeError(
         `dataset has ${options.dataset.size} samples, fewer than one batch of ${config.batchSize}`,
@@ -127,6 +146,7 @@ export class Trainer {
         model,
         params: [...trainer.#params.values()],
         batchSize: config.batchSize,
+        input: options.dataset.inputSpec,
         replicas,
         backend,
       });
@@ -219,10 +239,17 @@ export class Trainer {
     return reports;
   }
 
-  /** Eval-mode RMSE over a dataset, in batches. */
+  /** Eval-mode RMSE over a dataset of the training data's frame size, in batches. */
   async evaluate(dataset: TrainingDataset, batch = 32): Promise<number> {
+    const { height, width } = dataset.inputSpec;
+    if (height !== this.inputSpec.height || width !== this.inputSpec.width)
+      throw new InputSizeError(
+        `cannot evaluate on ${height}x${width} frames a model trained on ${this.inputSpec.height}x${this.inputSpec.width}`,
+        { height, width },
+      );
+    const frame = frameValues(dataset.inputSpec);
     let sum = 0;
-    const x = new Float32Array(batch * FRAME_VALUES);
+    const x = new Float32Array(batch * frame);
     const y = new Float32Array(batch);
     for (let start = 0; start < dataset.size; start += batch) {
       const n = Math.min(batch, dataset.size - start);
@@ -232,7 +259,7 @@ export class Trainer {
         y,
       );
       const pred = tf.tidy(() =>
-        this.model.predict(tf.tensor4d(x.subarray(0, n * FRAME_VALUES), [n, 1, 200, 200])),
+        this.model.predict(tf.tensor4d(x.subarray(0, n * frame), [n, 1, height, width])),
       );
       const p = (await pred.data()) as Float32Array;
       pred.dispose();
@@ -270,6 +297,7 @@ export class Trainer {
         step: String(this.#adam.step),
         seed: String(this.config.seed),
         batchSize: String(this.config.batchSize),
+        input: sizeText(this.inputSpec),
       },
     });
   }
@@ -295,6 +323,12 @@ export class Trainer {
         `checkpoint was made with seed ${meta['seed']} and batch ${meta['batchSize']}, this run uses seed ${this.config.seed} and batch ${this.config.batchSize}`,
       );
     }
+    // Checkpoints written before the size was recorded all trained on the default input size.
+    const input = meta['input'] ?? sizeText(FADNET_INPUT_SPEC);
+    if (input !== sizeText(this.inputSpec))
+      throw new CheckpointError(
+        `checkpoint was made on ${input} frames, this run's dataset has ${sizeText(this.inputSpec)}`,
+      );
     const step = Number(meta['step']);
     if (!Number.isInteger(step) || step < 0)
       throw new CheckpointError(`checkpoint step ${meta['step']} is not a step count`);
