@@ -13,6 +13,11 @@ interface CommandEntry {
 }
 
 const benches: Record<string, CommandEntry> = {
+  exchange: {
+    summary: 'one FADNet update per encoding through the MQTT weight exchange (ms, bytes)',
+    flags: '[--broker URL] [--runs N] [--json]',
+    load: async () => (await import('../fleet/exchange/bench.ts')).benchExchangeCommand,
+  },
   inference: {
     summary: '640x480 rgb8 frames through preprocessing and the ONNX model (p50/p99, fps)',
     flags: '[--frames N] [--threads N] [--rate HZ] [--weights FILE] [--json]',
@@ -93,14 +98,17 @@ const commands: Record<string, CommandEntry> = {
     },
   },
   fleet: {
-    summary: 'fleet sim: N silo processes on this machine, each on its own simulator world',
-    load: async () => {
+    summary: "fleet sim: N silo processes on this machine; fleet keygen: a silo's signing key",
+    load: async () => async (args) => {
+      // keygen needs neither the simulator nor TF.js: dispatched before loading them.
+      if (args[0] === 'keygen')
+        return (await import('../fleet/exchange/cli.ts')).keygenCommand(args.slice(1));
       const [{ fleetCommand }, { fleetSimSources }] = await Promise.all([
         import('../fleet/sim/cli.ts'),
         import('./fleet-sim.ts'),
       ]);
       const sources = await fleetSimSources();
-      return (args) => fleetCommand(args, sources);
+      return fleetCommand(args, sources);
     },
   },
   topology: {

@@ -56,6 +56,19 @@ export interface NamedTensor {
 }
 
 const align4 = (n: number): number => (n + 3) & ~3;
+
+/** The wire is little-endian; on a little-endian host (every robot target) values are copied as bytes. */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+let halfTable: Float32Array | undefined;
+/** Every float16 bit pattern's value, built once (256 KiB), so decoding is one lookup per value. */
+function halves(): Float32Array {
+  if (halfTable === undefined) {
+    halfTable = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halfTable[h] = halfToFloat(h);
+  }
+  return halfTable;
+}
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 function storedBytes(dtype: StoredAs, values: number, scales: number): number {
@@ -148,7 +161,8 @@ export function encodeTensors(tensors: readonly NamedTensor[], encoding: Encodin
     const at = dataStart + entry.offset;
     switch (entry.dtype) {
       case 'f32':
-        for (let i = 0; i < t.data.length; i++) view.setFloat32(at + 4 * i, t.data[i]!, true);
+        if (LITTLE_ENDIAN) out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+        else for (let i = 0; i < t.data.length; i++) view.setFloat32(at + 4 * i, t.data[i]!, true);
         break;
       case 'f16':
         for (let i = 0; i < halves!.length; i++) view.setUint16(at + 2 * i, halves![i]!, true);
@@ -224,11 +238,17 @@ export function decodeTensors(payload: Uint8Array): { encoding: Encoding; tensor
     const data = new Float32Array(values);
     switch (e.dtype) {
       case 'f32':
-        for (let i = 0; i < values; i++) data[i] = view.getFloat32(at + 4 * i, true);
+        if (LITTLE_ENDIAN) data.set(new Float32Array(payload.slice(at, at + 4 * values).buffer));
+        else for (let i = 0; i < values; i++) data[i] = view.getFloat32(at + 4 * i, true);
         break;
-      case 'f16':
-        for (let i = 0; i < values; i++) data[i] = halfToFloat(view.getUint16(at + 2 * i, true));
+      case 'f16': {
+        const table = halves();
+        if (LITTLE_ENDIAN) {
+          const bits = new Uint16Array(payload.slice(at, at + 2 * values).buffer);
+          for (let i = 0; i < values; i++) data[i] = table[bits[i]!]!;
+        } else for (let i = 0; i < values; i++) data[i] = table[view.getUint16(at + 2 * i, true)]!;
         break;
+      }
       case 'i8': {
         const rowLen = values / e.scales;
         const q = new Int8Array(payload.buffer, payload.byteOffset + at + 4 * e.scales, values);

@@ -174,7 +174,10 @@ export class MqttExchange implements PeerExchange {
     client.on('offline', () =>
       exchange.#log(`fleet exchange ${o.silo}: broker ${o.url} unreachable, retrying`),
     );
-    client.on('error', (error) => exchange.#log(`fleet exchange ${o.silo}: ${error.message}`));
+    client.on('error', (error) => {
+      // After close() the socket's last writes may fail; that is the end we asked for, not news.
+      if (!exchange.#closed) exchange.#log(`fleet exchange ${o.silo}: ${error.message}`);
+    });
     exchange.#scheduleExpiry();
     return exchange;
   }
