@@ -131,6 +131,7 @@ export async function int8Target(
   bar.start(samples * passes, 0);
   const ranges = await calibrateActivations(weights, frames, {
     method,
+    input: inputSpec,
     onProgress: (pass, done) => bar.update((pass - 1) * samples + done),
   });
   bar.stop();

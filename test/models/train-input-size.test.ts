@@ -1,6 +1,6 @@
 // Training takes its frame size from the data: a Trainer on 198 x 198 synthetic frames takes
 // steps, 2 replicas agree with 1, and the package it exports declares the data's 198 x 198 input
-// spec and runs in ONNX Runtime. A size FADNet cannot take is refused before training starts, and
+// spec and runs in ONNX Runtime, also as int8 calibrated on 198 x 198 frames. A size FADNet cannot take is refused before training starts, and
 // a checkpoint or an evaluation set of another size is refused naming both sizes.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,10 +10,11 @@ import { OnnxEngine } from '../../models/src/engine/onnx-engine.ts';
 import { CheckpointError, InputSizeError } from '../../models/src/errors.ts';
 import { loadModelPackage, writeModelPackage } from '../../models/src/files.ts';
 import { FADNET_INPUT_SPEC, type InputSpec } from '../../models/src/input-spec.ts';
+import { calibrateActivations } from '../../models/src/quantize/index.ts';
 import { initTfjs } from '../../models/src/tfjs/backend.ts';
 import { ArrayDataset, frameValues, syntheticDataset } from '../../models/src/train/dataset.ts';
 import { Trainer } from '../../models/src/train/trainer.ts';
-import type { WeightSet } from '../../models/src/weights/weight-set.ts';
+import { initialWeights, type WeightSet } from '../../models/src/weights/weight-set.ts';
 
 const specOf = (height: number, width: number): InputSpec => ({
   ...FADNET_INPUT_SPEC,
@@ -148,4 +149,44 @@ describe('training on frames of another size', () => {
       await t200.dispose();
     }
   });
+  it('calibrates on frames of its size and exports an int8 package of that size', async () => {
+    const weights = initialWeights(2);
+    const x = new Float32Array(2 * frameValues(spec198));
+    await data.read([2, 3], x, new Float32Array(2));
+    await expect(
+      calibrateActivations(weights, new Float32Array(2 * frameValues(FADNET_INPUT_SPEC)), {
+        method: 'minmax',
+        input: spec198,
+      }),
+    ).rejects.toThrow('calibration needs whole 1 x 198 x 198 frames, got 80000 values');
+    const ranges = await calibrateActivations(weights, x, { method: 'minmax', input: spec198 });
+    const { manifestPath } = await writeModelPackage({
+      dir,
+      name: 'fadnet-198-int8',
+      version: '0.1.0',
+      weights,
+      input: spec198,
+      precision: {
+        kind: 'int8',
+        ranges,
+        activations: 'uint8',
+        calibration: { method: 'minmax', samples: 2, data: ['synthetic:8'] },
+      },
+      provenance: { data: ['synthetic:8'], rounds: 0, date: '2026-01-01T00:00:00.000Z' },
+    });
+    const loaded = await loadModelPackage(manifestPath);
+    expect(loaded.manifest.input).toEqual(spec198);
+    const engine = await OnnxEngine.create({
+      onnx: loaded.onnx,
+      input: loaded.manifest.input,
+      config: { warmupRuns: 1 },
+      log: () => {},
+    });
+    try {
+      const out = await engine.run(x, 2);
+      for (const v of out) expect(Number.isFinite(v)).toBe(true);
+    } finally {
+      await engine.dispose();
+    }
+  }, 60_000);
 });
