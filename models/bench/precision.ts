@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parseCommandArgs, choiceArg, numberArg } from '../../common/index.ts';
 import { calibrationFrames } from '../cli/quantize.ts';
 import { OnnxEngine } from '../src/engine/onnx-engine.ts';
+import type { FrameSize } from '../src/fadnet/geometry.ts';
 import { loadModelPackage, readWeightsFile } from '../src/files.ts';
 import {
   ACTIVATION_TYPES,
@@ -33,17 +34,16 @@ export function rmse(pred: Float32Array, labels: Float32Array): number {
   return Math.sqrt(s / labels.length);
 }
 
-/** Values in one preprocessed frame; the bench's models take the shipped 200 x 200 input. */
-const FRAME_VALUES = 200 * 200;
-
-async function predict(onnx: Uint8Array, frames: Float32Array): Promise<Float32Array> {
-  const engine = await OnnxEngine.create({ onnx, config: { warmupRuns: 0 }, log: () => {} });
+/** Steering for frames of `input` pixels (the package's input size). */
+async function predict(onnx: Uint8Array, frames: Float32Array, input: FrameSize): Promise<Float32Array> {
+  const engine = await OnnxEngine.create({ onnx, input, config: { warmupRuns: 0 }, log: () => {} });
+  const frame = input.height * input.width;
   try {
-    const n = frames.length / FRAME_VALUES;
+    const n = frames.length / frame;
     const out = new Float32Array(n);
     for (let i = 0; i < n; i += 32) {
       const k = Math.min(32, n - i);
-      out.set(await engine.run(frames.subarray(i * FRAME_VALUES, (i + k) * FRAME_VALUES), k), i);
+      out.set(await engine.run(frames.subarray(i * frame, (i + k) * frame), k), i);
     }
     return out;
   } finally {
@@ -82,7 +82,9 @@ export async function benchPrecisionCommand(args: string[]): Promise<number> {
     seed: 101,
     inputSpec: manifest.input,
   });
-  const frames = new Float32Array(evalSamples * FRAME_VALUES);
+  // Every frame is of the package's input size, as its model takes.
+  const frame = manifest.input.height * manifest.input.width;
+  const frames = new Float32Array(evalSamples * frame);
   const labels = new Float32Array(evalSamples);
   await evalSet.read(
     Array.from({ length: evalSamples }, (_, i) => i),
@@ -108,9 +110,9 @@ export async function benchPrecisionCommand(args: string[]): Promise<number> {
           `int8 ${method}`,
           async (): Promise<PrecisionTarget> => ({
             kind: 'int8',
-            ranges: await calibrateActivations(weights, calib.frames, { method }),
+            ranges: await calibrateActivations(weights, calib.frames, { method, input: manifest.input }),
             activations,
-            calibration: { method, samples: calib.frames.length / FRAME_VALUES, data: [calib.data] },
+            calibration: { method, samples: calib.frames.length / frame, data: [calib.data] },
           }),
         ] as [string, () => Promise<PrecisionTarget>],
     ),
@@ -118,7 +120,11 @@ export async function benchPrecisionCommand(args: string[]): Promise<number> {
   const rows: PrecisionRow[] = [];
   let reference: { pred: Float32Array; rmse: number } | undefined;
   for (const [label, target] of targets) {
-    const pred = await predict(exportPrecisionOnnx(weights, await target()).onnx, frames);
+    const pred = await predict(
+      exportPrecisionOnnx(weights, await target(), { input: manifest.input }).onnx,
+      frames,
+      manifest.input,
+    );
     const e = rmse(pred, labels);
     reference ??= { pred, rmse: e };
     let maxDiff = 0;
