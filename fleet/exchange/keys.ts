@@ -25,10 +25,8 @@ export interface SiloKeys {
  */
 export const trustedKeysSchema = z.strictObject({
   version: z.literal(1),
-  silos: z.record(
-    z.string().regex(NAME_PATTERN, 'a silo id of letters, digits, - and _'),
-    z.string().startsWith('-----BEGIN PUBLIC KEY-----', 'an SPKI PEM public key'),
-  ),
+  // Silo ids are checked in trustedKeysFrom, where the message can name the bad id.
+  silos: z.record(z.string(), z.string().startsWith('-----BEGIN PUBLIC KEY-----', 'an SPKI PEM public key')),
 });
 
 export type TrustedKeysFile = z.infer<typeof trustedKeysSchema>;
@@ -83,6 +81,12 @@ export function parseTrustedKeys(text: string, source: string): TrustedKeys {
 export function trustedKeysFrom(file: TrustedKeysFile, source: string): TrustedKeys {
   const out = new Map<string, KeyObject>();
   for (const [silo, pem] of Object.entries(file.silos)) {
+    if (!NAME_PATTERN.test(silo)) {
+      throw new TrustedKeysError(
+        `${source} silo "${silo}"`,
+        'is not a usable silo id (1-64 letters, digits, - and _)',
+      );
+    }
     let key: KeyObject;
     try {
       key = createPublicKey(pem);
