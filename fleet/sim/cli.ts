@@ -137,7 +137,7 @@ async function simCommand(args: string[], sources: FleetSimSources): Promise<num
   return 0;
 }
 
-/** `fadnet fleet SUBCOMMAND`: only `sim` so far. */
+/** `fadnet fleet sim` (bin/ sends `fadnet fleet keygen` to fleet/exchange before loading the simulator). */
 export async function fleetCommand(args: string[], sources: FleetSimSources): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === 'sim') return simCommand(rest, sources);
@@ -145,5 +145,5 @@ export async function fleetCommand(args: string[], sources: FleetSimSources): Pr
     console.log(USAGE);
     return 0;
   }
-  throw new UsageError(`unknown fleet subcommand "${sub}"; try: fadnet fleet sim --help`);
+  throw new UsageError(`unknown fleet subcommand "${sub}"; the subcommands are sim and keygen`);
 }

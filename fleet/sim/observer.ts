@@ -28,15 +28,19 @@ export interface ObserverOptions {
   readonly trusted: TrustedKeys;
   readonly encoding: Encoding;
   readonly log: (line: string) => void;
+  /** Milliseconds for arrival times (default performance.now). */
+  readonly now?: () => number;
 }
 
 export class FleetObserver {
   readonly #exchange: MqttExchange;
   readonly #ids: readonly string[];
+  readonly #now: () => number;
 
-  private constructor(exchange: MqttExchange, ids: readonly string[]) {
+  private constructor(exchange: MqttExchange, ids: readonly string[], now: () => number) {
     this.#exchange = exchange;
     this.#ids = ids;
+    this.#now = now;
   }
 
   static async connect(o: ObserverOptions): Promise<FleetObserver> {
@@ -52,7 +56,7 @@ export class FleetObserver {
       heldRounds: 32,
       log: o.log,
     });
-    return new FleetObserver(exchange, o.ids);
+    return new FleetObserver(exchange, o.ids, o.now ?? (() => performance.now()));
   }
 
   /** True once every silo has announced itself online (connected to the broker). */
@@ -68,7 +72,7 @@ export class FleetObserver {
     const updates = await Promise.all(
       this.#ids.map((id) => this.#exchange.modelOf(id, round, timeoutMs, signal)),
     );
-    const atMs = performance.now();
+    const atMs = this.#now();
     const arrived = updates.filter((u) => u !== undefined);
     if (arrived.length === 0) return undefined;
     return {

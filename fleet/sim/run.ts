@@ -273,6 +273,7 @@ export async function runFleetSim(
       trusted,
       encoding: o.encoding,
       log: o.log,
+      now: () => performance.now(),
     });
     for (const id of scenario.ids) {
       proxies.push(
@@ -315,7 +316,9 @@ export async function runFleetSim(
           rmse = await rmseOf(observed.average, heldOut);
           curve.push({ round: k + 1, wallS, rmse });
           o.log(
-            `round ${k + 1}/${o.rounds}: held-out RMSE ${rmse.toFixed(4)}, ${wallS.toFixed(1)} s, ${(wallS / (k + 1)).toFixed(2)} s/round`,
+            `round ${k + 1}/${o.rounds}: held-out RMSE ${rmse.toFixed(4)}, ${wallS.toFixed(1)} s, ` +
+              `${(wallS / (k + 1)).toFixed(2)} s/round, sent per silo ` +
+              proxies.map((p) => `${(p.modelBytesSent() / 2 ** 20).toFixed(1)} MiB`).join(', '),
           );
         }
         o.onRound?.(k + 1, rmse);
