@@ -174,6 +174,17 @@ describe.each(brokers)('PeerExchange contract: %s', (_name, available, setup) =>
     expect((await b.modelOf('a', 4, 10))?.weights.get('fc.bias')).toEqual(weights(4).get('fc.bias'));
   });
 
+  it.skipIf(!available)('a silo given its peers receives only their models', async () => {
+    const a = await join('a');
+    const c = await join('c');
+    const b = await join('b', { peers: ['a'] });
+    await c.publishModel(1, weights(5));
+    await a.publishModel(1, weights(1));
+    expect((await b.modelOf('a', 1, 20_000))?.round).toBe(1);
+    expect(await b.modelOf('c', 1, 300)).toBeUndefined();
+    expect(b.stats()).toMatchObject({ accepted: 1, rejected: 0, duplicates: 0 });
+  });
+
   it.skipIf(!available)('modelOf gives up after its timeout and when its signal aborts', async () => {
     const b = await join('b');
     const t0 = Date.now();
