@@ -15,6 +15,7 @@ import {
   UsageError,
 } from '../../common/index.ts';
 import { weightsToSafetensors } from '../../models/src/weights/weight-set.ts';
+import { terminationSignal } from '../../nodes/runtime/signals.ts';
 import { ENCODINGS } from '../exchange/index.ts';
 import { PROFILES, readNetworkFile } from '../topology/index.ts';
 import type { ProfileName } from '../topology/index.ts';
@@ -89,6 +90,9 @@ async function simCommand(args: string[], sources: FleetSimSources): Promise<num
       : { name: path.basename(v.network, '.gml'), graph: await readNetworkFile(v.network) };
   const state = v.state ?? (await mkdtemp(path.join(tmpdir(), 'fadnet-fleet-sim-')));
   const png = v.png ?? path.join('out', `fleet-sim-${topology}.png`);
+  // SIGINT or SIGTERM ends the run: every silo process is killed and the broker closed.
+  const stop = new AbortController();
+  void terminationSignal().then(() => stop.abort());
   const bar = progressBar('fleet sim [{bar}] round {value}/{total} | held-out RMSE {rmse}');
   bar.start(rounds, 0, { rmse: '-' });
   let result: FleetSimResult;
@@ -117,6 +121,7 @@ async function simCommand(args: string[], sources: FleetSimSources): Promise<num
         onRound: (round, rmse) => bar.update(round, rmse === undefined ? {} : { rmse: rmse.toFixed(4) }),
       },
       sources,
+      stop.signal,
     );
   } finally {
     bar.stop();

@@ -21,3 +21,8 @@ export class SiloProcessError extends Error {
     );
   }
 }
+
+/** The run was stopped (SIGINT, SIGTERM, or the caller's signal); its silos were killed. */
+export class FleetSimAbortedError extends Error {
+  override readonly name = 'FleetSimAbortedError';
+}

@@ -2,7 +2,7 @@
 // delays emulated from a network, and the average model evaluated on the held-out world.
 
 export { fleetCommand } from './cli.ts';
-export { FleetSimConfigError, SiloProcessError } from './errors.ts';
+export { FleetSimAbortedError, FleetSimConfigError, SiloProcessError } from './errors.ts';
 export { startLinkProxy } from './link-proxy.ts';
 export type { LinkProxy, LinkProxyOptions } from './link-proxy.ts';
 export { MqttFrames, MqttFramingError, publishTopic } from './mqtt-frames.ts';

@@ -26,7 +26,7 @@ import {
 } from '../exchange/index.ts';
 import type { EmbeddedBroker, Encoding } from '../exchange/index.ts';
 import type { GmlNetwork, ProfileName } from '../topology/index.ts';
-import { FleetSimConfigError, SiloProcessError } from './errors.ts';
+import { FleetSimAbortedError, FleetSimConfigError, SiloProcessError } from './errors.ts';
 import { startLinkProxy, type LinkProxy } from './link-proxy.ts';
 import { FleetObserver } from './observer.ts';
 import type { CurvePoint } from './plot.ts';
@@ -298,7 +298,7 @@ export async function runFleetSim(
     }, 100);
     try {
       while (!observer.allOnline()) {
-        if (stop.signal.aborted) throw failed ?? new Error('fleet sim aborted');
+        if (stop.signal.aborted) throw failed ?? new FleetSimAbortedError('the fleet sim was stopped');
         await new Promise((r) => setTimeout(r, 50));
       }
       const t0 = performance.now();
@@ -306,6 +306,9 @@ export async function runFleetSim(
       let last: { average: WeightSet; atMs: number; wireBytes: number } | undefined;
       for (let k = 0; k < o.rounds; k++) {
         const observed = await observer.round(k, o.peerTimeoutMs * 2 + 60_000, stop.signal);
+        if (stop.signal.aborted && failed === undefined) {
+          throw new FleetSimAbortedError(`the fleet sim was stopped in round ${k}`);
+        }
         if (observed === undefined || observed.silos.length < o.silos) {
           throw failed ?? new Error(`round ${k}: models of ${observed?.silos.join(', ') ?? 'no silo'} only`);
         }
