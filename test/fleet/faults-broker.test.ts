@@ -57,7 +57,10 @@ describe.skipIf(!haveMosquitto)(
         const lines = roundLines(r.out);
         expect(lines.map((l) => l.round)).toEqual(Array.from({ length: ROUNDS }, (_, k) => k));
         for (const l of lines) {
-          expect(l.mixed, `${r.id} round ${l.round}`).toEqual([`${FROM[r.id]}@${l.round}`]);
+          expect(
+            l.mixed,
+            `${r.id} round ${l.round}\n${runs.map((x) => `${x.id}:\n${x.err}${x.out}`).join('\n')}`,
+          ).toEqual([`${FROM[r.id]}@${l.round}`]);
           expect(l.timedOut).toEqual([]);
         }
       }
