@@ -179,10 +179,14 @@ export function exportFadnetOnnx(weightsIn: WeightSet, options: FadnetGraphOptio
     support(2, 'conv4_support', x3, s3, 2),
   ]);
   // pair-mean: NCHW flatten, then the mean of each neighbouring pair.
-  const f = g.node('ReduceMean', [g.node('Reshape', [supportSum, g.int64Init('pair_shape', [0, features, 2])])], {
-    axes: [2],
-    keepdims: 0,
-  });
+  const f = g.node(
+    'ReduceMean',
+    [g.node('Reshape', [supportSum, g.int64Init('pair_shape', [0, features, 2])])],
+    {
+      axes: [2],
+      keepdims: 0,
+    },
+  );
 
   // fc on the width axis of x4 (N,128,H4,7): x @ W^T + b.
   const fcW = weights.get('fc.weight')!;
