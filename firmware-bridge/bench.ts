@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 
-import { percentile } from '../common/index.ts';
+import { numberArg, parseCommandArgs, percentile } from '../common/index.ts';
 import { systemClock } from '../nodes/runtime/clock.ts';
 import { DEFAULT_CONFIG } from './core/config.ts';
 import { BridgeLink } from './link.ts';
@@ -70,14 +70,14 @@ export async function benchLatency(count: number): Promise<BenchResult> {
 }
 
 export async function benchCommand(args: string[]): Promise<number> {
-  const at = args.indexOf('--count');
-  const count = at >= 0 ? Number(args[at + 1]) : 2000;
-  if (!Number.isInteger(count) || count < 100) {
-    console.error(`bridge bench: --count must be an integer >= 100, got ${args[at + 1]}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(args, {
+    json: { type: 'boolean', default: false },
+    count: { type: 'string', default: '2000' },
+  });
+  if (parsed.help) return 0; // the dispatcher prints the bench's usage
+  const count = numberArg('--count', parsed.values.count, { integer: true, min: 100 });
   const r = await benchLatency(count);
-  if (args.includes('--json'))
+  if (parsed.values.json)
     console.log(JSON.stringify({ count: r.count, p50_ms: r.p50Ms, p99_ms: r.p99Ms, max_ms: r.maxMs }));
   else {
     const load = loadavg()[0]?.toFixed(1) ?? 'n/a';

@@ -1,12 +1,11 @@
 // `fadnet bench nodes`: camera frame published on the embedded bus -> steering node (ONNX) ->
 // TwistStamped received, at the camera's 30 Hz and at the maximum rate a publisher can reach.
-import { parseArgs } from 'node:util';
 import { OnnxEngine } from '../models/src/engine/onnx-engine.ts';
 import { FADNET_INPUT_SPEC } from '../models/src/input-spec.ts';
 import { exportFadnetOnnx } from '../models/src/onnx/export.ts';
 import { initialWeights } from '../models/src/weights/weight-set.ts';
 import { syntheticFrames } from '../models/bench/inference.ts';
-import { round3, summarise } from '../common/index.ts';
+import { numberArg, parseCommandArgs, round3, summarise } from '../common/index.ts';
 import {
   EmbeddedBus,
   QOS_COMMANDS,
@@ -101,11 +100,13 @@ async function run(rateHz: number | 'max', durationMs: number, engine: OnnxEngin
 }
 
 export async function benchNodesCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: { json: { type: 'boolean', default: false }, seconds: { type: 'string', default: '10' } },
+  const parsed = parseCommandArgs(args, {
+    json: { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '10' },
   });
-  const ms = Number(values.seconds) * 1000;
+  if (parsed.help) return 0; // the dispatcher prints the bench's usage
+  const { values } = parsed;
+  const ms = numberArg('--seconds', values.seconds, { above: 0 }) * 1000;
   const engine = await OnnxEngine.create({
     onnx: exportFadnetOnnx(initialWeights(1)),
     config: { warmupRuns: 50 },

@@ -1,24 +1,20 @@
 // `fadnet bench sim`: time of one simulation step (expert, physics, camera frame with domain
 // randomisation) on one thread.
-import { parseArgs } from 'node:util';
-import { round3, summarise } from '../common/index.ts';
+import { numberArg, parseCommandArgs, round3, summarise } from '../common/index.ts';
 import { DEFAULT_RANDOMISATION, NO_RANDOMISATION } from './render/effects.ts';
 import { Simulator } from './simulator.ts';
 import { loadWorld } from './world/load.ts';
 
 export async function benchSimCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean', default: false },
-      world: { type: 'string', default: 'office-loop' },
-      steps: { type: 'string', default: '1000' },
-      'no-randomisation': { type: 'boolean', default: false },
-    },
+  const parsed = parseCommandArgs(args, {
+    json: { type: 'boolean', default: false },
+    world: { type: 'string', default: 'office-loop' },
+    steps: { type: 'string', default: '1000' },
+    'no-randomisation': { type: 'boolean', default: false },
   });
-  const steps = Number(values.steps);
-  if (!Number.isInteger(steps) || steps < 1)
-    throw new RangeError(`--steps must be a positive integer, got ${values.steps}`);
+  if (parsed.help) return 0; // the dispatcher prints the bench's usage
+  const { values } = parsed;
+  const steps = numberArg('--steps', values.steps, { integer: true, min: 1 });
   const world = loadWorld(values.world);
   const randomisation = values['no-randomisation'] ? NO_RANDOMISATION : DEFAULT_RANDOMISATION;
   const sim = Simulator.create({ world, seed: 1, randomisation });

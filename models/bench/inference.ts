@@ -1,13 +1,20 @@
 // End-to-end inference benchmark: 640x480 rgb8 frames through preprocessing and the ONNX
 // model on one thread, as the steering node runs them.
-import { parseArgs } from 'node:util';
 import { OnnxEngine } from '../src/engine/onnx-engine.ts';
 import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
 import { exportFadnetOnnx } from '../src/onnx/export.ts';
 import { createPreprocessor, type RawImage } from '../src/preprocess/index.ts';
 import { initialWeights } from '../src/weights/weight-set.ts';
 import { readWeightsFile } from '../src/files.ts';
-import { choiceArg, progressBar, round3, summarise } from '../../common/index.ts';
+import {
+  choiceArg,
+  numberArg,
+  optionalNumberArg,
+  parseCommandArgs,
+  progressBar,
+  round3,
+  summarise,
+} from '../../common/index.ts';
 import { PRECISIONS } from '../src/quantize/index.ts';
 import { benchPackage, fixtureError, profileByOperator } from './precision-model.ts';
 
@@ -21,23 +28,24 @@ export function syntheticFrames(count: number): RawImage[] {
 }
 
 export async function benchInferenceCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean', default: false },
-      frames: { type: 'string', default: '2000' },
-      weights: { type: 'string' },
-      threads: { type: 'string', default: '1' },
-      // Paced like a camera (e.g. 30) instead of back to back: caches cool between frames.
-      rate: { type: 'string' },
-      // A model package of this precision (the shipped one unless --model names another).
-      precision: { type: 'string' },
-      model: { type: 'string' },
-      // ONNX Runtime's per-operator profile of the model, printed after the timings.
-      profile: { type: 'boolean', default: false },
-    },
+  const parsed = parseCommandArgs(args, {
+    json: { type: 'boolean', default: false },
+    frames: { type: 'string', default: '2000' },
+    weights: { type: 'string' },
+    threads: { type: 'string', default: '1' },
+    // Paced like a camera (e.g. 30) instead of back to back: caches cool between frames.
+    rate: { type: 'string' },
+    // A model package of this precision (the shipped one unless --model names another).
+    precision: { type: 'string' },
+    model: { type: 'string' },
+    // ONNX Runtime's per-operator profile of the model, printed after the timings.
+    profile: { type: 'boolean', default: false },
   });
-  const n = Number(values.frames);
+  if (parsed.help) return 0; // the dispatcher prints the bench's usage
+  const { values } = parsed;
+  const n = numberArg('--frames', values.frames, { integer: true, min: 1 });
+  const threads = numberArg('--threads', values.threads, { integer: true, min: 1, max: 256 });
+  const rate = optionalNumberArg('--rate', values.rate, { above: 0 });
   const weights = values.weights === undefined ? initialWeights(1) : await readWeightsFile(values.weights);
   const log = values.json ? () => {} : (line: string) => console.error(line);
   const precision =
@@ -47,7 +55,7 @@ export async function benchInferenceCommand(args: string[]): Promise<number> {
   const engine = await OnnxEngine.create({
     onnx,
     ...(pkg === undefined ? {} : { precision: pkg.precision }),
-    config: { intraOpThreads: Number(values.threads), warmupRuns: 50 },
+    config: { intraOpThreads: threads, warmupRuns: 50 },
     log,
   });
   const pre = createPreprocessor(FADNET_INPUT_SPEC);
@@ -58,7 +66,7 @@ export async function benchInferenceCommand(args: string[]): Promise<number> {
   const model: number[] = [];
   const bar = values.json ? undefined : progressBar('bench inference [{bar}] {value}/{total} frames');
   bar?.start(n, 0);
-  const periodMs = values.rate === undefined ? 0 : 1000 / Number(values.rate);
+  const periodMs = rate === undefined ? 0 : 1000 / rate;
   let next = performance.now();
   for (let i = 0; i < n + 50; i++) {
     if (periodMs > 0) {
@@ -96,7 +104,7 @@ export async function benchInferenceCommand(args: string[]): Promise<number> {
           fixture_max_abs_error: await fixtureError(pkg.precision),
         }),
     frames: n,
-    rate_hz: values.rate === undefined ? 'back-to-back' : Number(values.rate),
+    rate_hz: rate ?? 'back-to-back',
     engine: engine.description,
   };
   if (values.json) console.log(JSON.stringify(result));

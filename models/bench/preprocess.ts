@@ -2,7 +2,7 @@
 // 200x200), single thread. Run directly: `node --import tsx models/bench/preprocess.ts [--frames N]`.
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { percentile } from '../../common/index.ts';
+import { numberArg, parseCommandArgs, percentile } from '../../common/index.ts';
 import { FADNET_INPUT_SPEC } from '../src/input-spec.ts';
 import type { CompressedImageData, Preprocessor, RawImage } from '../src/preprocess/index.ts';
 import { createPreprocessor } from '../src/preprocess/index.ts';
@@ -82,12 +82,12 @@ async function benchJpeg(pre: Preprocessor, count: number): Promise<BenchResult>
 
 /** Every case, as printed lines; also the body of a `bench preprocess` CLI subcommand. */
 export async function benchPreprocessCommand(args: string[]): Promise<number> {
-  const at = args.indexOf('--frames');
-  const frames = at >= 0 ? Number(args[at + 1]) : 2000;
-  if (!Number.isInteger(frames) || frames <= 0) {
-    console.error(`--frames must be a positive integer, got ${JSON.stringify(args[at + 1])}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs(args, {
+    json: { type: 'boolean', default: false },
+    frames: { type: 'string', default: '2000' },
+  });
+  if (parsed.help) return 0; // the dispatcher prints the bench's usage
+  const frames = numberArg('--frames', parsed.values.frames, { integer: true, min: 1 });
   const pre = createPreprocessor(FADNET_INPUT_SPEC);
   const cases: [string, () => Promise<BenchResult>][] = [
     ['rgb8', () => benchPreprocess({ frames })],
@@ -99,11 +99,16 @@ export async function benchPreprocessCommand(args: string[]): Promise<number> {
     ['rgb8 1280x720', () => benchRaw(pre, rawFrames('rgb8', 3, 1280, 720), frames)],
     ['rgb8 424x240', () => benchRaw(pre, rawFrames('rgb8', 3, 424, 240), frames)],
   ];
-  console.log(`preprocess ${WIDTH}x${HEIGHT} -> FADNET_INPUT_SPEC, single thread, ${frames} frames`);
+  const json = parsed.values.json;
+  if (!json)
+    console.log(`preprocess ${WIDTH}x${HEIGHT} -> FADNET_INPUT_SPEC, single thread, ${frames} frames`);
+  const results: Record<string, { p50_ms: number; p99_ms: number }> = {};
   for (const [name, run] of cases) {
     const { p50_ms, p99_ms } = await run();
-    console.log(`${name.padEnd(14)} p50 ${p50_ms.toFixed(3)} ms  p99 ${p99_ms.toFixed(3)} ms`);
+    results[name] = { p50_ms, p99_ms };
+    if (!json) console.log(`${name.padEnd(14)} p50 ${p50_ms.toFixed(3)} ms  p99 ${p99_ms.toFixed(3)} ms`);
   }
+  if (json) console.log(JSON.stringify({ frames, ...results }));
   return 0;
 }
 

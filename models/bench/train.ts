@@ -1,26 +1,25 @@
 // Training-step benchmark: median ms per step, batch 32 at 200x200, default backend and
 // replica count (--replicas N to choose).
-import { parseArgs } from 'node:util';
 import { backendLine, initTfjs } from '../src/tfjs/backend.ts';
 import { syntheticDataset } from '../src/train/dataset.ts';
 import { defaultReplicas } from '../src/train/replicas.ts';
 import { Trainer } from '../src/train/trainer.ts';
-import { round3, summarise } from '../../common/index.ts';
+import { numberArg, optionalNumberArg, parseCommandArgs, round3, summarise } from '../../common/index.ts';
 
 export async function benchTrainCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      json: { type: 'boolean', default: false },
-      steps: { type: 'string', default: '12' },
-      batch: { type: 'string', default: '32' },
-      replicas: { type: 'string' },
-    },
+  const parsed = parseCommandArgs(args, {
+    json: { type: 'boolean', default: false },
+    steps: { type: 'string', default: '12' },
+    batch: { type: 'string', default: '32' },
+    replicas: { type: 'string' },
   });
-  const steps = Number(values.steps);
-  const batch = Number(values.batch);
+  if (parsed.help) return 0; // the dispatcher prints the bench's usage
+  const { values } = parsed;
+  const steps = numberArg('--steps', values.steps, { integer: true, min: 1 });
+  const batch = numberArg('--batch', values.batch, { integer: true, min: 1, max: 1024 });
+  const chosenReplicas = optionalNumberArg('--replicas', values.replicas, { integer: true, min: 1, max: 64 });
   const backend = await initTfjs({ log: () => {} });
-  const replicas = values.replicas === undefined ? defaultReplicas(backend.name) : Number(values.replicas);
+  const replicas = chosenReplicas ?? defaultReplicas(backend.name);
   const trainer = await Trainer.create({
     config: { seed: 1, batchSize: batch, steps: steps + 2 },
     dataset: syntheticDataset(batch * 4, 1),

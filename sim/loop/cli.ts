@@ -12,7 +12,7 @@ import { runClosedLoop, type ClosedLoopResult, type Driver } from './closed-loop
 export const SHIPPED_MANIFEST = 'models/shipped/fadnet-sim.manifest.json';
 
 const USAGE = `usage: fadnet sim [--world NAME] [--laps N] [--model MANIFEST] [--record FILE.mcap] [--json]
-                 [--expert] [--perturb P] [--seed S] [--picture FILE.png] [--live [PORT]] [--randomise] [--seconds S]`;
+                 [--expert] [--perturb P] [--seed S] [--picture FILE.png] [--live [--live-port P]] [--randomise] [--seconds S]`;
 
 export function heldOutWorld(): string {
   const held = listWorlds().find((w) => w.heldOut);
@@ -31,7 +31,8 @@ export async function simCommand(args: string[]): Promise<number> {
     perturb: { type: 'string', default: '0' },
     seed: { type: 'string', default: '1' },
     picture: { type: 'string' },
-    live: { type: 'string' },
+    live: { type: 'boolean', default: false },
+    'live-port': { type: 'string', default: '8765' },
     randomise: { type: 'boolean', default: false },
     seconds: { type: 'string' },
   });
@@ -45,10 +46,9 @@ export async function simCommand(args: string[]): Promise<number> {
   const seed = numberArg('--seed', values.seed, { integer: true, min: 0 });
   const perturbation = numberArg('--perturb', values.perturb, { min: 0 });
   const maxSimSeconds = optionalNumberArg('--seconds', values.seconds, { above: 0 });
-  const livePort =
-    values.live === undefined || values.live === ''
-      ? 8765
-      : numberArg('--live', values.live, { integer: true, min: 0, max: 65535 });
+  // A flag with an optional value reads the next flag as its value; the port has its own flag,
+  // as on the steering node.
+  const livePort = numberArg('--live-port', values['live-port'], { integer: true, min: 0, max: 65535 });
   const worldName = values.world ?? heldOutWorld();
   const world = loadWorld(worldName);
   const driver: Driver = values.expert ? 'expert' : 'model';
@@ -89,7 +89,7 @@ export async function simCommand(args: string[]): Promise<number> {
             ],
           });
         }
-        if (values.live !== undefined) {
+        if (values.live) {
           live = await LiveView.start({ bus, port: livePort });
           log(`live view: open Foxglove and connect to ${live.url}`);
         }

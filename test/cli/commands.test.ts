@@ -89,6 +89,10 @@ describe('numeric flags', () => {
     [['sim', '--laps', '-1'], 'fadnet sim: --laps must be a whole number of at least 1, got "-1"'],
     [['sim', '--laps', 'abc'], 'fadnet sim: --laps must be a whole number of at least 1, got "abc"'],
     [
+      ['sim', '--live', '--live-port', 'x'],
+      'fadnet sim: --live-port must be a whole number from 0 to 65535, got "x"',
+    ],
+    [
       ['bridge', '--port', 'p', '--baud', 'fast'],
       'fadnet bridge: --baud must be a whole number from 1200 to 4000000, got "fast"',
     ],
@@ -105,6 +109,31 @@ describe('numeric flags', () => {
           stdout: '',
         });
         expect(lines[0]).toBe(`${line} (fadnet ${args[0]} --help shows the usage)`);
+      },
+      SPAWN_TIMEOUT_MS,
+    );
+  }
+});
+
+describe('benchmark flags', () => {
+  const cases: [string[], string][] = [
+    [['inference', '--threads', 'abc'], '--threads must be a whole number from 1 to 256, got "abc"'],
+    [['inference', '--rate', '0'], '--rate must be a number above 0, got "0"'],
+    [['train', '--steps', 'x'], '--steps must be a whole number of at least 1, got "x"'],
+    [['sim', '--steps', '0'], '--steps must be a whole number of at least 1, got "0"'],
+    [['nodes', '--seconds', 'ten'], '--seconds must be a number above 0, got "ten"'],
+    [['preprocess', '--frames', '-5'], '--frames must be a whole number of at least 1, got "-5"'],
+  ];
+  for (const [args, message] of cases) {
+    it(
+      `fadnet bench ${args.join(' ')}`,
+      async () => {
+        const r = await fadnet('bench', ...args);
+        expect({ code: r.code, stdout: r.stdout, stderr: r.stderr.trim() }).toEqual({
+          code: 2,
+          stdout: '',
+          stderr: `fadnet bench ${args[0]}: ${message} (fadnet bench ${args[0]} --help shows the usage)`,
+        });
       },
       SPAWN_TIMEOUT_MS,
     );
