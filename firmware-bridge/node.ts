@@ -4,7 +4,7 @@
 import type { Cancel } from '../nodes/runtime/clock.ts';
 import type { BatteryState, DiagnosticStatus, Odometry } from '../nodes/runtime/messages.ts';
 import { DiagnosticLevel, timeFromMs } from '../nodes/runtime/messages.ts';
-import { resolveParameters } from '../nodes/runtime/params.ts';
+import { ParameterError, resolveParameters } from '../nodes/runtime/params.ts';
 import { QOS_COMMANDS, QOS_SENSOR_DATA, QOS_STATUS } from '../nodes/runtime/qos.ts';
 import type { NodeHandle, Publisher, Subscription } from '../nodes/runtime/transport.ts';
 import type { BridgeOutput, LinkStats } from './core/bridge.ts';
@@ -54,6 +54,16 @@ export class BridgeNode {
     this.#log = options.log ?? ((line) => console.error(`[${BRIDGE_NODE_NAME}] ${line}`));
     // Validation before anything is opened: a bad parameter must not leave a half-started node.
     this.params = resolveParameters(BRIDGE_NODE_NAME, BRIDGE_PARAMS, options.parameters ?? []);
+    // The controller's command timeout, the heartbeat and the reconnect interval are real
+    // time on a real serial line; simulated time that pauses or jumps back would stall the
+    // heartbeat and let the controller's watchdog stop the motors, or keep stale commands
+    // alive. A simulator drives its own vehicle, so the bridge refuses sim time outright.
+    if (this.params.use_sim_time)
+      throw new ParameterError(
+        `${BRIDGE_NODE_NAME}: use_sim_time must be false: the bridge times a real serial link and motor controller in wall-clock time`,
+        BRIDGE_NODE_NAME,
+        'use_sim_time',
+      );
     const config = configFromParams(this.params);
     const p = this.params;
     const transport =

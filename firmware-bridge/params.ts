@@ -1,6 +1,6 @@
 // Every parameter of the bridge node, with type, default and range (ROS 2 declares them so).
 // The node runtime checks each one; parseBridgeConfig then checks the combination with zod.
-import type { ParamDecls, ParamValues } from '../nodes/runtime/params.ts';
+import type { NodeParamValues, ParamDecls } from '../nodes/runtime/params.ts';
 import type { BridgeConfig } from './core/config.ts';
 import { DEFAULT_CONFIG, parseBridgeConfig } from './core/config.ts';
 
@@ -64,7 +64,7 @@ export const BRIDGE_PARAMS = {
   base_frame_id: { type: 'string', default: 'base_link', description: 'robot body frame' },
 } as const satisfies ParamDecls;
 
-export type BridgeParams = ParamValues<typeof BRIDGE_PARAMS>;
+export type BridgeParams = NodeParamValues<typeof BRIDGE_PARAMS>;
 
 export function configFromParams(p: BridgeParams): BridgeConfig {
   return parseBridgeConfig({
