@@ -17,5 +17,12 @@ export type { FleetPlan, PlanFile } from './plan.ts';
 export { decideRound, rejoinRound, resolveWeights } from './round.ts';
 export type { PeerModel, ResolvedWeights, RoundDecision } from './round.ts';
 export { Silo } from './silo.ts';
-export type { CheckpointStore, LocalTrainer, RoundReport, SiloCheckpoint, SiloOptions } from './silo.ts';
+export type {
+  CheckpointStore,
+  LocalTrainer,
+  PlanSource,
+  RoundReport,
+  SiloCheckpoint,
+  SiloOptions,
+} from './silo.ts';
 export { FileCheckpointStore, mcapFilesIn, readPlanFile, TrainerLocalUpdate } from './adapters.ts';

@@ -41,9 +41,18 @@ export interface CheckpointStore {
   save(checkpoint: SiloCheckpoint): Promise<void>;
 }
 
+/** Where the plan of each round comes from when it can change while the fleet runs (a live plan). */
+export interface PlanSource {
+  /** The plan in force at `round`; called once as each round starts, rounds in order. */
+  planFor(round: number): FleetPlan;
+}
+
 export interface SiloOptions {
   readonly id: string;
+  /** The plan at start (rejoining) and, without `plans`, for every round. */
   readonly plan: FleetPlan;
+  /** Plans per round; every plan must hold this silo, and the exchange should then hear every silo. */
+  readonly plans?: PlanSource;
   readonly trainer: LocalTrainer;
   readonly exchange: PeerExchange;
   readonly clock: Clock;
@@ -74,6 +83,7 @@ export interface RoundReport {
 export class Silo {
   readonly id: string;
   readonly #plan: FleetPlan;
+  readonly #plans: PlanSource | undefined;
   readonly #trainer: LocalTrainer;
   readonly #exchange: PeerExchange;
   readonly #clock: Clock;
@@ -87,6 +97,7 @@ export class Silo {
   private constructor(options: SiloOptions, round: number) {
     this.id = options.id;
     this.#plan = options.plan;
+    this.#plans = options.plans;
     this.#trainer = options.trainer;
     this.#exchange = options.exchange;
     this.#clock = options.clock;
@@ -139,7 +150,7 @@ export class Silo {
   /** One round: train, publish, gather, mix, checkpoint. */
   async runRound(signal?: AbortSignal): Promise<RoundReport> {
     const k = this.#round;
-    const decision = decideRound(this.#plan, this.id, k);
+    const decision = decideRound(this.#plans?.planFor(k) ?? this.#plan, this.id, k);
     const t0 = this.#clock.now();
     await this.#trainer.train(this.#localSteps);
     const local = this.#trainer.weights();
