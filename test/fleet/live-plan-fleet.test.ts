@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { connect, generateSiloKeys, startEmbeddedBroker } from '../../fleet/exchange/index.ts';
 import type { EmbeddedBroker, MqttExchange } from '../../fleet/exchange/index.ts';
-import { connectLivePlan, proposalId, signRow } from '../../fleet/live-plan/index.ts';
+import { connectLivePlan, proposalId, signProposal, signRow } from '../../fleet/live-plan/index.ts';
 import type { MqttLivePlan } from '../../fleet/live-plan/index.ts';
 import { defaultPlan, Silo } from '../../fleet/silo/index.ts';
 import type { CheckpointStore, LocalTrainer, SiloCheckpoint } from '../../fleet/silo/index.ts';
@@ -176,12 +176,34 @@ describe('a live plan over MQTT', () => {
     const topic = `fleet/${FLEET}/plan/measurements/a`;
     await intruder.publishAsync(topic, JSON.stringify({ ...row, seq: 'soon' }), { qos: 1 });
     const forged = signRow(
-      { fleet: FLEET, silo: 'a', seq: row.seq + 1, links: row.links },
+      {
+        fleet: FLEET,
+        silo: 'a',
+        seq: Number.MAX_SAFE_INTEGER - 1, // would stick, were it accepted
+        links: row.links,
+      },
       generateSiloKeys(),
     );
     await intruder.publishAsync(topic, JSON.stringify(forged), { qos: 1 });
+    // A proposal signed by a fleet member whose plan hash is not what its measurements plan to.
+    const held = lives[0]!.newestProposal()!;
+    const { v: _v, sig: _sig, ...fields } = held;
+    const wrong = signProposal(
+      { ...fields, silo: 'a', seq: held.seq + 1, planHash: '0'.repeat(64) },
+      keys.get('a')!,
+    );
+    await intruder.publishAsync(`fleet/${FLEET}/plan/proposals/a`, JSON.stringify(wrong), { qos: 1 });
     await intruder.endAsync();
-    const refused = (): string[] => lines.filter((l) => l.includes('refused'));
+    const planRefusals = (): string[] => lines.filter((l) => l.includes('refused the plan proposal'));
+    await until('the wrong plan refused by every silo', () => planRefusals().length === 3);
+    expect(planRefusals().sort()).toEqual(
+      IDS.map(
+        (id) =>
+          `live plan ${id}: refused the plan proposal of a: plan hash ${'0'.repeat(64)}, but its measurements plan to ${held.planHash}`,
+      ),
+    );
+    expect(lives.map((l) => l.newestProposal())).toEqual(lives.map(() => held));
+    const refused = (): string[] => lines.filter((l) => l.includes('refused a measurement row'));
     await until('both rows refused by b and c', () => refused().length === 4);
     expect(refused().sort()).toEqual([
       'live plan b: refused a measurement row: malformed measurement row: seq: Invalid input: expected number, received string',
