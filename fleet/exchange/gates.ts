@@ -11,57 +11,94 @@ export type ReplayVerdict =
   | { readonly kind: 'duplicate' }
   | { readonly kind: 'replay'; readonly reason: string };
 
-interface Last {
-  readonly counter: number;
-  readonly round: number;
-}
-
 /** Accepted updates remembered per silo to recognise their redeliveries. */
 const ACCEPTED_MEMORY = 16;
 
+/** Rounds of the held window by default: the exchange's `heldRounds`. */
+export const DEFAULT_REPLAY_WINDOW = 8;
+
 /**
- * Remembers the newest accepted update per silo. A silo's counter must grow with every update
- * and its round may not go back, so an older update sent again later is refused. An exact copy
- * of one of the last few updates accepted from that silo (the broker's QoS 1 redelivery, the
- * retained or republished copy after a reconnect) is recognised as a duplicate: it is dropped
- * too, but it is not an attack and is not logged as one.
+ * Remembers, per silo, the newest accepted update of each round in a window of recent rounds.
+ * An update the receiver has not accepted yet is fresh when its round lies inside the window
+ * (rounds newest-window+1 to newest, or newer), even after a newer round was accepted: a broker
+ * that lost chunks in a crash makes the sender republish several rounds, and a peer that mixes a
+ * stale round over a weak edge still needs the older one. The counter keeps the order honest:
+ * each silo's counter grows with every update it signs, so an update's counter must be above
+ * the counter accepted for its own or any earlier round and below every later round's. A replay
+ * is then an update older than the window, an older counter for an accepted round, a counter
+ * out of round order, or a counter reused for a different payload. An exact copy of a recently
+ * accepted update (a QoS 1 redelivery, the retained or republished copy) is a duplicate: dropped
+ * too, but not an attack and not logged as one.
  */
 export class ReplayGuard {
-  readonly #last = new Map<string, Last>();
-  /** silo -> counter -> sha256 of its recently accepted updates. */
-  readonly #accepted = new Map<string, Map<number, string>>();
+  readonly #window: number;
+  /** silo -> round -> the counter of the newest accepted update of that round, within the window. */
+  readonly #rounds = new Map<string, Map<number, number>>();
+  /** silo -> counter -> round and sha256 of its recently accepted updates. */
+  readonly #accepted = new Map<string, Map<number, { readonly round: number; readonly sha256: string }>>();
+
+  constructor(window: number = DEFAULT_REPLAY_WINDOW) {
+    if (!(Number.isInteger(window) && window >= 1)) {
+      throw new RangeError(`replay window must be a positive integer, got ${window}`);
+    }
+    this.#window = window;
+  }
 
   check(e: Envelope): ReplayVerdict {
-    const last = this.#last.get(e.silo);
-    if (last === undefined) return { kind: 'fresh' };
+    const rounds = this.#rounds.get(e.silo);
+    if (rounds === undefined) return { kind: 'fresh' };
+    // The window first: an exact copy of an update accepted long ago is a replay too.
+    const newest = Math.max(...rounds.keys());
+    const oldest = newest - this.#window + 1;
+    if (e.round < oldest) {
+      return {
+        kind: 'replay',
+        reason: `replayed: round ${e.round} is older than the held window, rounds ${oldest} to ${newest}`,
+      };
+    }
     const seen = this.#accepted.get(e.silo)?.get(e.counter);
     if (seen !== undefined) {
-      return seen === e.sha256
+      return seen.sha256 === e.sha256 && seen.round === e.round
         ? { kind: 'duplicate' }
         : { kind: 'replay', reason: `counter ${e.counter} was already used for a different update` };
     }
-    if (e.counter < last.counter) {
+    let before: [number, number] | undefined; // [round, counter] accepted at or below e.round, nearest
+    let after: [number, number] | undefined; // [round, counter] accepted above e.round, nearest
+    for (const [round, counter] of rounds) {
+      if (round <= e.round && (before === undefined || round > before[0])) before = [round, counter];
+      if (round > e.round && (after === undefined || round < after[0])) after = [round, counter];
+    }
+    if (before !== undefined && e.counter <= before[1]) {
       return {
         kind: 'replay',
-        reason: `replayed: counter ${e.counter} (round ${e.round}) is older than the accepted counter ${last.counter} (round ${last.round})`,
+        reason: `replayed: counter ${e.counter} (round ${e.round}) is older than the accepted counter ${before[1]} (round ${before[0]})`,
       };
     }
-    if (e.round < last.round) {
-      return { kind: 'replay', reason: `replayed: round ${e.round} after round ${last.round} was accepted` };
+    if (after !== undefined && e.counter >= after[1]) {
+      return {
+        kind: 'replay',
+        reason: `replayed: counter ${e.counter} (round ${e.round}) is not older than the accepted counter ${after[1]} of the later round ${after[0]}`,
+      };
     }
     return { kind: 'fresh' };
   }
 
   accept(e: Envelope): void {
-    this.#last.set(e.silo, { counter: e.counter, round: e.round });
+    let rounds = this.#rounds.get(e.silo);
+    if (rounds === undefined) this.#rounds.set(e.silo, (rounds = new Map()));
+    rounds.set(e.round, e.counter);
+    const oldest = Math.max(...rounds.keys()) - this.#window + 1;
+    for (const round of rounds.keys()) if (round < oldest) rounds.delete(round);
     let recent = this.#accepted.get(e.silo);
     if (recent === undefined) this.#accepted.set(e.silo, (recent = new Map()));
-    recent.set(e.counter, e.sha256);
+    recent.set(e.counter, { round: e.round, sha256: e.sha256 });
     if (recent.size > ACCEPTED_MEMORY) recent.delete(recent.keys().next().value!);
   }
 
+  /** The highest counter accepted from `silo` (that of its newest round). */
   lastCounter(silo: string): number | undefined {
-    return this.#last.get(silo)?.counter;
+    const rounds = this.#rounds.get(silo);
+    return rounds === undefined ? undefined : Math.max(...rounds.values());
   }
 }
 

@@ -16,7 +16,16 @@ import type { SiloKeys, TrustedKeys } from './keys.ts';
 import type { ReassemblyLimits } from './reassembly.ts';
 import { DEFAULT_REASSEMBLY_LIMITS } from './reassembly.ts';
 import { UpdateReceiver, type ReceiveEvent } from './receiver.ts';
-import { checkName, chunkFilter, chunkTopic, parseTopic, presenceFilter, presenceTopic } from './topics.ts';
+import {
+  checkName,
+  chunkFilter,
+  chunkTopic,
+  parseTopic,
+  presenceFilter,
+  presenceTopic,
+  resyncFilter,
+  resyncTopic,
+} from './topics.ts';
 import type { Encoding, ModelUpdate, PeerExchange, Rejection } from './types.ts';
 
 export interface ConnectOptions {
@@ -68,6 +77,9 @@ export const presenceSchema = z.strictObject({
 });
 export type Presence = z.infer<typeof presenceSchema>;
 
+/** A silo's request, after it lost its session, that every silo publish its held rounds again. */
+const resyncSchema = z.strictObject({ v: z.literal(1), silo: z.string(), at: z.number() });
+
 const DEFAULT_CHUNK_BYTES = 64 * 1024;
 const DEFAULT_HELD_ROUNDS = 8;
 /** Session kept by an MQTT 5 broker while the silo is away (3.1.1 brokers keep it until cleaned). */
@@ -86,7 +98,15 @@ export class MqttExchange implements PeerExchange {
   readonly #listeners = new Set<(r: Rejection) => void>();
   readonly #presence = new Map<string, Presence>();
   #counter = 0;
-  #newestChunks: Uint8Array[] = [];
+  /**
+   * This silo's updates of its last heldRounds rounds (round -> chunk messages, in publishing
+   * order), kept to publish again when a broker lost them before every peer had them.
+   */
+  readonly #sent = new Map<number, Uint8Array[]>();
+  /** Chunk topics of this silo that may hold a retained chunk (cleared when an update is shorter). */
+  #retainedCount = 0;
+  #republishing = false;
+  #republishAgain = false;
   #connects = 0;
   #closed = false;
   #cancelExpiry: () => void = () => {};
@@ -100,6 +120,7 @@ export class MqttExchange implements PeerExchange {
     this.#log = o.log ?? ((line) => console.error(line));
     this.#receiver = new UpdateReceiver({
       fleet: o.fleet,
+      heldRounds: o.heldRounds ?? DEFAULT_HELD_ROUNDS,
       self: o.silo,
       trusted: o.trusted,
       limits: o.limits ?? DEFAULT_REASSEMBLY_LIMITS,
@@ -142,31 +163,31 @@ export class MqttExchange implements PeerExchange {
     // Handlers go on before the first CONNACK, so messages a persistent session queued are not missed.
     client.on('message', (topic, payload) => exchange.#onMessage(topic, payload));
     try {
-      await new Promise<void>((resolve, reject) => {
+      const sessionPresent = await new Promise<boolean>((resolve, reject) => {
         const fail = (error: Error): void => {
           client.off('connect', ok);
           reject(error);
         };
-        const ok = (): void => {
+        const ok = (connack: { sessionPresent: boolean }): void => {
           client.off('error', fail);
           client.off('close', closed);
-          resolve();
+          resolve(connack.sessionPresent);
         };
         const closed = (): void => fail(new Error('connection closed before CONNACK'));
         client.once('connect', ok);
         client.once('error', fail);
         client.once('close', closed);
       });
-      await exchange.#onConnect();
+      await exchange.#onConnect(sessionPresent);
     } catch (error) {
       client.end(true);
       throw new BrokerConnectError(o.url, (error as Error).message, { cause: error });
     }
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       exchange.#stats.reconnects++;
       exchange.#log(`fleet exchange ${o.silo}: reconnected to ${o.url}`);
       exchange
-        .#onConnect()
+        .#onConnect(connack.sessionPresent)
         .catch((error: unknown) =>
           exchange.#log(`fleet exchange ${o.silo}: after reconnecting: ${(error as Error).message}`),
         );
@@ -201,9 +222,14 @@ export class MqttExchange implements PeerExchange {
       chunkBytes: this.#o.chunkBytes ?? DEFAULT_CHUNK_BYTES,
     });
     this.#receiver.noteOwnNorm(weightNorm(checked));
-    const stale = this.#newestChunks.length;
-    this.#newestChunks = chunks;
-    await this.#publishChunks(chunks, stale);
+    this.#sent.delete(round); // a round published again replaces its update, and moves to the end
+    this.#sent.set(round, chunks);
+    if (this.#sent.size > (this.#o.heldRounds ?? DEFAULT_HELD_ROUNDS)) {
+      this.#sent.delete(this.#sent.keys().next().value!);
+    }
+    const stale = this.#retainedCount;
+    this.#retainedCount = chunks.length;
+    await this.#publishChunks([chunks], stale);
     this.#stats.published++;
   }
 
@@ -265,33 +291,76 @@ export class MqttExchange implements PeerExchange {
     if (!ended) await this.#client.endAsync(true);
   }
 
-  async #onConnect(): Promise<void> {
+  async #onConnect(sessionPresent: boolean): Promise<void> {
     const first = this.#connects++ === 0;
-    const filters = (this.#o.peers ?? [undefined]).map((p) => chunkFilter(this.#o.fleet, p));
-    await this.#client.subscribeAsync([...filters, presenceFilter(this.#o.fleet)], { qos: 1 });
-    await this.#client.publishAsync(presenceTopic(this.#o.fleet, this.silo), this.#presenceBytes('online'), {
+    const { fleet } = this.#o;
+    const filters = (this.#o.peers ?? [undefined]).map((p) => chunkFilter(fleet, p));
+    await this.#client.subscribeAsync([...filters, presenceFilter(fleet), resyncFilter(fleet)], { qos: 1 });
+    await this.#client.publishAsync(presenceTopic(fleet, this.silo), this.#presenceBytes('online'), {
       qos: 1,
       retain: true,
     });
-    // A broker that restarted without its store lost the retained newest model (and maybe chunks
-    // in flight): publish it again. Receivers that already hold it see a duplicate and drop it.
-    if (!first && this.#newestChunks.length > 0) await this.#publishChunks(this.#newestChunks, 0);
+    if (first) return;
+    if (sessionPresent) {
+      // The broker kept its store; publishing the newest again costs one model and covers a
+      // broker that kept sessions but not retained messages. Receivers drop it as a duplicate.
+      const newest = [...this.#sent.values()].at(-1);
+      if (newest !== undefined) await this.#publishChunks([newest], 0);
+      return;
+    }
+    // The broker lost its sessions, so it may have lost chunks it acknowledged to a peer and
+    // queued for this silo: ask every silo online for its held rounds (peers that reconnect
+    // after this request publish theirs on their own reconnect), and publish ours.
+    const request: z.infer<typeof resyncSchema> = { v: 1, silo: this.silo, at: this.#clock.now() };
+    await this.#client.publishAsync(resyncTopic(fleet, this.silo), JSON.stringify(request), { qos: 1 });
+    this.#republishHeld('reconnected without a session');
   }
 
-  async #publishChunks(chunks: readonly Uint8Array[], staleCount: number): Promise<void> {
+  /**
+   * Publishes every held round again, oldest first so the newest is what stays retained. One pass
+   * at a time: requests that arrive during a pass are served by one more pass after it.
+   */
+  #republishHeld(why: string): void {
+    if (this.#republishing) {
+      this.#republishAgain = true;
+      return;
+    }
+    this.#republishing = true;
+    const pass = async (): Promise<void> => {
+      do {
+        this.#republishAgain = false;
+        const updates = [...this.#sent.values()];
+        if (updates.length === 0) return;
+        const stale = Math.max(this.#retainedCount, ...updates.map((u) => u.length));
+        this.#retainedCount = updates.at(-1)!.length;
+        await this.#publishChunks(updates, stale);
+      } while (this.#republishAgain && !this.#closed);
+    };
+    pass()
+      .catch((error: unknown) => {
+        if (!this.#closed) {
+          this.#log(
+            `fleet exchange ${this.silo}: republishing held rounds (${why}): ${(error as Error).message}`,
+          );
+        }
+      })
+      .finally(() => (this.#republishing = false));
+  }
+
+  /** Publishes the updates' chunks in order; the last update is the one left retained. */
+  async #publishChunks(updates: readonly (readonly Uint8Array[])[], staleCount: number): Promise<void> {
     const { fleet } = this.#o;
-    const sends = chunks.map((c, i) =>
-      this.#client.publishAsync(
-        chunkTopic(fleet, this.silo, i),
-        Buffer.from(c.buffer, c.byteOffset, c.length),
-        {
-          qos: 1,
-          retain: true,
-        },
+    const sends = updates.flatMap((chunks) =>
+      chunks.map((c, i) =>
+        this.#client.publishAsync(
+          chunkTopic(fleet, this.silo, i),
+          Buffer.from(c.buffer, c.byteOffset, c.length),
+          { qos: 1, retain: true },
+        ),
       ),
     );
     // An empty retained message deletes a retained chunk the previous, longer update left behind.
-    for (let i = chunks.length; i < staleCount; i++) {
+    for (let i = updates.at(-1)?.length ?? 0; i < staleCount; i++) {
       sends.push(
         this.#client.publishAsync(chunkTopic(fleet, this.silo, i), Buffer.alloc(0), { qos: 1, retain: true }),
       );
@@ -319,6 +388,9 @@ export class MqttExchange implements PeerExchange {
       case 'presence':
         this.#onPresence(t.silo, payload);
         return;
+      case 'resync':
+        if (t.silo !== this.silo) this.#onResync(t.silo, payload);
+        return;
       case 'chunk':
         // Own chunks echo back on a wildcard subscription; an empty one is a cleared retained chunk.
         if (t.silo === this.silo || payload.length === 0) return;
@@ -343,6 +415,21 @@ export class MqttExchange implements PeerExchange {
       return;
     }
     this.#presence.set(silo, parsed.data);
+  }
+
+  #onResync(silo: string, payload: Buffer): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch {
+      json = undefined;
+    }
+    const parsed = resyncSchema.safeParse(json);
+    if (!parsed.success || parsed.data.silo !== silo) {
+      this.#log(`fleet exchange ${this.silo}: ignored a malformed resync request on silo "${silo}"'s topic`);
+      return;
+    }
+    this.#republishHeld(`silo ${silo} lost its session`);
   }
 
   #onEvent(e: ReceiveEvent): void {

@@ -167,10 +167,13 @@ export class Reassembler {
     return dropped;
   }
 
-  /** Drops every open payload of `silo` with a counter at or below `counter` (a newer update was accepted). */
-  discardUpTo(silo: string, counter: number): void {
+  /**
+   * Drops every open payload of `silo` that `stale` says can no longer be accepted (an update of
+   * that silo was just accepted); an older round still inside the window keeps arriving.
+   */
+  discardStale(silo: string, stale: (e: Envelope) => boolean): void {
     for (const [k, a] of this.#open) {
-      if (a.header.silo === silo && a.header.counter <= counter) this.#open.delete(k);
+      if (a.header.silo === silo && stale(a.header)) this.#open.delete(k);
     }
   }
 }

@@ -4,7 +4,7 @@
 //   2. fleet and topic agree with the header
 //   3. signer in the trusted keys, Ed25519 signature over the envelope (first chunk of an update,
 //      so bytes from an unknown or forged sender are never buffered)
-//   4. replay: counter and round against the newest accepted update of that silo
+//   4. replay: round inside the held window, counter in round order against the accepted ones
 //   5. bounded reassembly, payload sha256
 //   6. decode, names, shapes, finite values (decodeWeights)
 //   7. norm inside the recent range
@@ -13,7 +13,14 @@
 import type { ModelUpdate, Rejection } from './types.ts';
 import { decodeWeights } from './codec.ts';
 import { parseChunk, verifyEnvelope, type ChunkHeader, type Envelope } from './envelope.ts';
-import { DEFAULT_NORM_GATE, NormTracker, ReplayGuard, weightNorm, type NormGateOptions } from './gates.ts';
+import {
+  DEFAULT_NORM_GATE,
+  DEFAULT_REPLAY_WINDOW,
+  NormTracker,
+  ReplayGuard,
+  weightNorm,
+  type NormGateOptions,
+} from './gates.ts';
 import type { TrustedKeys } from './keys.ts';
 import { assemblyKey, DEFAULT_REASSEMBLY_LIMITS, Reassembler, type ReassemblyLimits } from './reassembly.ts';
 
@@ -24,6 +31,8 @@ export interface ReceiverOptions {
   readonly trusted: TrustedKeys;
   readonly limits?: ReassemblyLimits;
   readonly norm?: NormGateOptions;
+  /** Rounds of a silo held in the replay window (the exchange's `heldRounds`, 8 by default). */
+  readonly heldRounds?: number;
 }
 
 export type ReceiveEvent =
@@ -39,7 +48,7 @@ const REFUSED_MEMORY = 256;
 export class UpdateReceiver {
   readonly #o: ReceiverOptions;
   readonly #reassembler: Reassembler;
-  readonly #replay = new ReplayGuard();
+  readonly #replay: ReplayGuard;
   readonly #norms: NormTracker;
   readonly #refused = new Set<string>();
 
@@ -47,6 +56,7 @@ export class UpdateReceiver {
     this.#o = options;
     this.#reassembler = new Reassembler(options.limits ?? DEFAULT_REASSEMBLY_LIMITS);
     this.#norms = new NormTracker(options.norm ?? DEFAULT_NORM_GATE);
+    this.#replay = new ReplayGuard(options.heldRounds ?? DEFAULT_REPLAY_WINDOW);
   }
 
   /** Payloads being reassembled now. */
@@ -165,7 +175,7 @@ export class UpdateReceiver {
     if (normRefusal !== undefined) return this.#refuse(e, normRefusal);
     this.#norms.record(norm);
     this.#replay.accept(e);
-    this.#reassembler.discardUpTo(e.silo, e.counter);
+    this.#reassembler.discardStale(e.silo, (open) => this.#replay.check(open).kind !== 'fresh');
     return {
       kind: 'accepted',
       update: {

@@ -24,9 +24,17 @@ export const chunkTopic = (fleet: string, silo: string, index: number): string =
 /** Every chunk of one peer (`peer` given) or of every silo in the fleet. */
 export const chunkFilter = (fleet: string, peer?: string): string => `fleet/${fleet}/models/${peer ?? '+'}/+`;
 
+/**
+ * A silo that reconnected to a broker without its session asks every silo to publish its held
+ * rounds again (not retained: a request is for the silos online now).
+ */
+export const resyncTopic = (fleet: string, silo: string): string => `fleet/${fleet}/resync/${silo}`;
+export const resyncFilter = (fleet: string): string => `fleet/${fleet}/resync/+`;
+
 export type ParsedTopic =
   | { readonly kind: 'presence'; readonly silo: string }
   | { readonly kind: 'chunk'; readonly silo: string; readonly index: number }
+  | { readonly kind: 'resync'; readonly silo: string }
   | { readonly kind: 'other' };
 
 /** What a topic of this fleet carries; 'other' for anything outside the layout. */
@@ -36,6 +44,7 @@ export function parseTopic(fleet: string, topic: string): ParsedTopic {
   const silo = parts[3];
   if (silo === undefined || !NAME_PATTERN.test(silo)) return { kind: 'other' };
   if (parts[2] === 'presence' && parts.length === 4) return { kind: 'presence', silo };
+  if (parts[2] === 'resync' && parts.length === 4) return { kind: 'resync', silo };
   if (parts[2] === 'models' && parts.length === 5 && /^(0|[1-9][0-9]{0,5})$/.test(parts[4]!)) {
     return { kind: 'chunk', silo, index: Number(parts[4]) };
   }

@@ -195,13 +195,13 @@ describe('update receiver', () => {
     expect(r.pending).toBe(0);
   });
 
-  it('refuses a replayed older update and a reused counter, and accepts a newer one', () => {
+  it('accepts an unseen round inside the held window after a newer one, and refuses true replays', () => {
     const r = receiver();
-    const old = chunks({ round: 1, counter: 5 });
     expect(accepted(feed(r, chunks({ round: 2, counter: 6 })))).toHaveLength(1);
-    expect(rejections(feed(r, old))).toEqual([
-      'replayed: counter 5 (round 1) is older than the accepted counter 6 (round 2)',
-    ]);
+    // Round 1 never arrived (a broker lost it) and is republished after round 2: still wanted.
+    const round1 = chunks({ round: 1, counter: 5 });
+    expect(accepted(feed(r, round1)).map((u) => [u.round, u.counter])).toEqual([[1, 5]]);
+    expect(new Set(feed(r, round1).map((e) => e.kind))).toEqual(new Set(['duplicate']));
     expect(
       rejections(
         feed(
@@ -214,10 +214,46 @@ describe('update receiver', () => {
         ),
       ),
     ).toEqual(['counter 6 was already used for a different update']);
-    expect(rejections(feed(r, chunks({ round: 1, counter: 7 })))).toEqual([
-      'replayed: round 1 after round 2 was accepted',
+    expect(rejections(feed(r, chunks({ round: 1, counter: 4 })))).toEqual([
+      'replayed: counter 4 (round 1) is older than the accepted counter 5 (round 1)',
     ]);
+    expect(rejections(feed(r, chunks({ round: 1, counter: 7 })))).toEqual([
+      'replayed: counter 7 (round 1) is not older than the accepted counter 6 of the later round 2',
+    ]);
+    expect(accepted(feed(r, chunks({ round: 10, counter: 20 })))[0]!.round).toBe(10);
+    expect(rejections(feed(r, chunks({ round: 2, counter: 9 })))).toEqual([
+      'replayed: round 2 is older than the held window, rounds 3 to 10',
+    ]);
+    expect(rejections(feed(r, round1))).toEqual([
+      'replayed: round 1 is older than the held window, rounds 3 to 10',
+    ]);
+    // Inside the window, between the counters of rounds 2 and 10.
     expect(accepted(feed(r, chunks({ round: 3, counter: 8 })))[0]!.round).toBe(3);
+    // A round published again with a newer counter replaces the round's update.
+    expect(accepted(feed(r, chunks({ round: 10, counter: 21 })))[0]!.counter).toBe(21);
+    expect(rejections(feed(r, chunks({ round: 4, counter: 20 })))).toEqual([
+      'counter 20 was already used for a different update',
+    ]);
+  });
+
+  it('keeps reassembling an older round after a newer round of the silo was accepted', () => {
+    const r = receiver();
+    const round1 = chunks({ round: 1, counter: 5, chunkBytes: 20_000 });
+    expect(round1.length).toBeGreaterThan(2);
+    expect(feed(r, round1.slice(0, 2)).map((e) => e.kind)).toEqual(['progress', 'progress']);
+    expect(accepted(feed(r, chunks({ round: 2, counter: 6 })))).toHaveLength(1);
+    expect(r.pending).toBe(1);
+    expect(accepted(feed(r, round1.slice(2))).map((u) => u.round)).toEqual([1]);
+    expect(r.pending).toBe(0);
+  });
+
+  it('a smaller held window refuses what falls out of it', () => {
+    const r = new UpdateReceiver({ fleet: 'f', self: 'b', trusted, heldRounds: 2 });
+    expect(accepted(feed(r, chunks({ round: 3, counter: 6 })))).toHaveLength(1);
+    expect(accepted(feed(r, chunks({ round: 2, counter: 5 })))).toHaveLength(1);
+    expect(rejections(feed(r, chunks({ round: 1, counter: 4 })))).toEqual([
+      'replayed: round 1 is older than the held window, rounds 2 to 3',
+    ]);
   });
 
   it('refuses wrong shapes and non-finite values from a trusted signer without recording them', () => {
