@@ -100,7 +100,7 @@ export async function runSilo(
   }
   try {
     log(
-      `silo ${config.id} of fleet ${config.fleet}: ${config.dataset.size} samples, training on ${backend} ` +
+      `silo ${config.id} of fleet ${config.fleet}: ${config.dataset.size} samples, training on ${backend.name} ` +
         `(1 replica, nice ${config.nice ?? 'unchanged'}), ${config.localSteps} local step(s) of batch ${config.batchSize} per round, ` +
         `mixing by ${config.rule.kind}, broker ${config.brokerUrl}`,
     );
