@@ -42,15 +42,18 @@ let fleetSeq = 0;
  */
 async function holdableRelay(brokerPort: number): Promise<{
   url: string;
-  hold(): void;
+  /** Passes at most `bytes` more from the broker to the client, then holds the rest. */
+  holdAfter(bytes: number): void;
+  /** True once a hold has taken effect (its byte budget is spent). */
+  readonly holding: boolean;
   release(): void;
   /** Refuses (closes at once) new connections while true. */
   block(refuse: boolean): void;
   close(): Promise<void>;
 }> {
-  let held = false;
+  let budget = Infinity;
   let blocked = false;
-  const fromBroker = new Set<Socket>();
+  const stalled = new Map<Socket, { readonly client: Socket; readonly rest: Buffer[] }>();
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     if (blocked) {
@@ -59,16 +62,24 @@ async function holdableRelay(brokerPort: number): Promise<{
     }
     const up = createConnection({ host: '127.0.0.1', port: brokerPort });
     sockets.add(client).add(up);
-    fromBroker.add(up);
-    if (held) up.pause();
     client.on('data', (d: Buffer) => up.write(d));
-    up.on('data', (d: Buffer) => client.write(d));
+    up.on('data', (d: Buffer) => {
+      if (d.length <= budget) {
+        budget -= d.length;
+        client.write(d);
+        return;
+      }
+      client.write(d.subarray(0, budget));
+      stalled.set(up, { client, rest: [d.subarray(budget)] });
+      budget = 0;
+      up.pause();
+    });
     const end = (): void => {
       client.destroy();
       up.destroy();
       sockets.delete(client);
       sockets.delete(up);
-      fromBroker.delete(up);
+      stalled.delete(up);
     };
     client.on('close', end).on('error', end);
     up.on('close', end).on('error', end);
@@ -77,13 +88,17 @@ async function holdableRelay(brokerPort: number): Promise<{
   const { port } = server.address() as AddressInfo;
   return {
     url: `mqtt://127.0.0.1:${port}`,
-    hold: () => {
-      held = true;
-      for (const s of fromBroker) s.pause();
+    holdAfter: (bytes) => (budget = bytes),
+    get holding() {
+      return budget === 0;
     },
     release: () => {
-      held = false;
-      for (const s of fromBroker) s.resume();
+      budget = Infinity;
+      for (const [up, { client, rest }] of stalled) {
+        for (const d of rest) client.write(d);
+        up.resume();
+      }
+      stalled.clear();
     },
     block: (refuse) => (blocked = refuse),
     close: async () => {
@@ -138,48 +153,49 @@ describe.each(brokers)('exchange faults: %s', (name, available, start) => {
     'broker killed mid-exchange and restarted: clients reconnect, nothing delivered twice or lost',
     async () => {
       fleet = `faults${++fleetSeq}`;
-      const a = await join('a');
-      const b = await join('b');
-      await a.publishModel(1, weights(1));
-      expect((await b.modelOf('a', 1, 20_000))?.round).toBe(1);
+      const relay = await holdableRelay(broker!.port);
+      try {
+        const big = { chunkBytes: 64 * 1024 }; // 22 chunks per f32 round: well inside mosquitto's queues
+        const a = await join('a', big);
+        const b = await join('b', { ...big, url: relay.url });
+        await a.publishModel(1, weights(1));
+        expect((await b.modelOf('a', 1, 20_000))?.round).toBe(1);
 
-      // f32 in 4 KiB chunks is about 340 chunk messages. The broker is killed (SIGKILL, as a
-      // crash: nothing saved) at the first turn of the event loop that finds b holding part of
-      // round 2: chunks the broker acknowledged to a but never delivered die with it, so a must
-      // publish them again. Checked on every turn (setImmediate runs between socket reads), since
-      // loopback can deliver the whole update between two timer ticks.
-      const publishing = a.publishModel(2, weights(2));
-      publishing.catch(() => {}); // awaited below; must not count as unhandled while the broker is down
-      const giveUpAt = Date.now() + 20_000;
-      let pendingAtKill = 0;
-      while (pendingAtKill === 0) {
-        if (Date.now() > giveUpAt || b.newest('a')?.round === 2)
-          throw new Error('round 2 was never seen in flight');
-        await new Promise((r) => setImmediate(r));
-        pendingAtKill = b.stats().pending;
+        // f32 in 64 KiB chunks is 22 chunk messages, 1.4 MB. The relay passes b the first
+        // 300 kB of round 2 and holds the rest; then the broker is killed (SIGKILL, as a crash:
+        // nothing saved) with b holding part of round 2: chunks the broker acknowledged to a but
+        // never delivered die with it, so a must publish them again. (Watching b for a partial
+        // update instead loses the race under load: one poll of the socket can read it whole.)
+        relay.holdAfter(300_000);
+        const publishing = a.publishModel(2, weights(2));
+        publishing.catch(() => {}); // awaited below; must not count as unhandled while the broker is down
+        await until('b to hold part of round 2', () => relay.holding && b.stats().pending === 1, 20_000);
+        await broker!.stop(true);
+        relay.release();
+        expect(b.newest('a')?.round).toBe(1);
+        await new Promise((r) => setTimeout(r, 300));
+        await broker!.restart();
+
+        await publishing;
+        const got = await b.modelOf('a', 2, 30_000);
+        expect(got?.weights.get('conv4.weight')).toEqual(weights(2).get('conv4.weight'));
+        await a.publishModel(3, weights(3));
+        expect((await b.modelOf('a', 3, 30_000))?.round).toBe(3);
+        expect(b.heldRounds('a')).toEqual([1, 2, 3]);
+        expect(a.stats().reconnects).toBeGreaterThanOrEqual(1);
+        expect(b.stats().reconnects).toBeGreaterThanOrEqual(1);
+        // Give redeliveries and the republished retained copy time to arrive, then count.
+        await new Promise((r) => setTimeout(r, 500));
+        expect(b.stats()).toMatchObject({ accepted: 3, rejected: 0, pending: 0 });
+        expect(logs.some((l) => l === `fleet exchange b: reconnected to ${relay.url}`)).toBe(true);
+
+        // The broker lost its retained messages; a's republish on reconnect restored its newest.
+        const c = await join('c');
+        await until("c to catch up with a's newest model", () => c.newest('a')?.round === 3, 20_000);
+      } finally {
+        for (const x of open.splice(0)) await x.close();
+        await relay.close();
       }
-      await broker!.stop(true);
-      expect(pendingAtKill).toBe(1);
-      expect(b.newest('a')?.round).toBe(1);
-      await new Promise((r) => setTimeout(r, 300));
-      await broker!.restart();
-
-      await publishing;
-      const got = await b.modelOf('a', 2, 30_000);
-      expect(got?.weights.get('conv4.weight')).toEqual(weights(2).get('conv4.weight'));
-      await a.publishModel(3, weights(3));
-      expect((await b.modelOf('a', 3, 30_000))?.round).toBe(3);
-      expect(b.heldRounds('a')).toEqual([1, 2, 3]);
-      expect(a.stats().reconnects).toBeGreaterThanOrEqual(1);
-      expect(b.stats().reconnects).toBeGreaterThanOrEqual(1);
-      // Give redeliveries and the republished retained copy time to arrive, then count.
-      await new Promise((r) => setTimeout(r, 500));
-      expect(b.stats()).toMatchObject({ accepted: 3, rejected: 0, pending: 0 });
-      expect(logs.some((l) => l === `fleet exchange b: reconnected to ${broker!.url}`)).toBe(true);
-
-      // The broker lost its retained messages; a's republish on reconnect restored its newest.
-      const c = await join('c');
-      await until("c to catch up with a's newest model", () => c.newest('a')?.round === 3, 20_000);
     },
   );
 
@@ -207,7 +223,7 @@ describe.each(brokers)('exchange faults: %s', (name, available, start) => {
         // b hears nothing while a publishes rounds 1-3; each publish resolves once the broker
         // acknowledged every chunk. The broker then dies with all three undelivered to b, and
         // comes back without a store: only a's held rounds can bring them back.
-        relay.hold();
+        relay.holdAfter(0);
         for (let r = 1; r <= 3; r++) await a.publishModel(r, weights(r));
         await until('the spy to capture round 3', () => round3.size === count, 20_000);
         expect(b.stats()).toMatchObject({ accepted: 0, pending: 0 });
