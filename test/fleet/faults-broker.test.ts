@@ -5,10 +5,11 @@
 // names, of that very round, once: none twice, none lost to a timeout.
 //
 // A crash is another matter: mosquitto killed with SIGKILL loses the queued messages of the
-// silos' sessions, and a model acknowledged by the broker but not yet delivered is gone; the
-// exchange republishes only each silo's newest model on reconnect, and the replay gate would
-// refuse an older one after a newer was accepted. Tried here: one silo waited out its timeout
-// for the lost round. That case needs the exchange to resend recent rounds, so it is not
+// silos' sessions, and a model acknowledged by the broker but not yet delivered is gone until
+// its sender republishes it: after a reconnect without a session every silo asks for and
+// republishes its held rounds, and the replay gate accepts an unseen round inside the window.
+// That is tested on the exchange itself (exchange-faults.test.ts, a mosquitto without a store
+// SIGKILLed with rounds 1-3 acknowledged but undelivered); with silo processes it is not
 // claimed by this test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
