@@ -10,6 +10,7 @@ export {
   wantsHelp,
 } from './cli-args.ts';
 export type { CommandArgs, NumberRule } from './cli-args.ts';
+export { writeFileAtomic } from './atomic-write.ts';
 export { DirectoryError, ensureDir } from './ensure-dir.ts';
 export { progressBar } from './progress.ts';
 export { mulberry32, Rng } from './rng.ts';

@@ -2,8 +2,10 @@
 // written with mode 0600 from the start (never world-readable, even for an instant), and the
 // trusted-keys file is replaced atomically so a reader never sees half a file.
 
-import { readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+import { ensureDir, writeFileAtomic } from '../../common/index.ts';
 
 import { TrustedKeysError } from './errors.ts';
 import {
@@ -46,7 +48,7 @@ export interface WrittenKeys {
 /** Writes `<dir>/<id>.key` (PKCS#8 PEM, mode 0600) and `<dir>/<id>.pub.pem`; refuses to overwrite a key. */
 export async function writeSiloKeys(id: string, dir: string): Promise<WrittenKeys> {
   checkName('silo', id);
-  await mkdir(dir, { recursive: true });
+  await ensureDir(dir);
   const keys = generateSiloKeys();
   const privateKeyPath = join(dir, `${id}.key`);
   const publicKeyPath = join(dir, `${id}.pub.pem`);
@@ -82,7 +84,5 @@ export async function addTrustedKey(path: string, id: string, publicKeyPemText: 
     file = trustedKeysSchema.parse(JSON.parse(text));
   }
   const next: TrustedKeysFile = { version: 1, silos: { ...file.silos, [id]: publicKeyPemText } };
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(next, null, 2)}\n`);
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(next, null, 2)}\n`);
 }

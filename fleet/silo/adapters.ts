@@ -6,7 +6,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { writeFileAtomic } from '../../models/src/files.ts';
+import { writeFileAtomic } from '../../common/index.ts';
 import type { Trainer } from '../../models/src/train/trainer.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../models/src/weights/safetensors.ts';
 import type { WeightSet } from '../../models/src/weights/weight-set.ts';

@@ -7,10 +7,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 
+import { ensureDir } from '../../common/index.ts';
 import type { InputSpec } from '../../models/src/input-spec.ts';
 import type { TrainingDataset } from '../../models/src/train/dataset.ts';
 import { Trainer } from '../../models/src/train/trainer.ts';
@@ -238,7 +239,7 @@ export async function runFleetSim(
     delayScale: o.delayScale,
     ...(o.network === undefined ? {} : { network: o.network.graph }),
   });
-  await mkdir(o.stateDir, { recursive: true });
+  await ensureDir(o.stateDir);
   await writeKeys(o.stateDir, scenario.ids);
   const planFile = path.join(o.stateDir, 'plan.json');
   await writeFile(planFile, `${JSON.stringify(scenario.plan, null, 2)}\n`);

@@ -1,8 +1,8 @@
 // File-system adapter of the model core: tensor files, weight files, model packages. The pure
 // codecs live elsewhere; this only reads, writes atomically and checks.
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ensureDir } from '../../common/index.ts';
+import { writeFileAtomic } from '../../common/index.ts';
 import { TensorFileError } from './errors.ts';
 import type { FrameSize } from './fadnet/geometry.ts';
 import { FADNET_INPUT_SPEC, type InputSpec } from './input-spec.ts';
@@ -17,25 +17,6 @@ import {
 import { ONNX_INPUT_NAME, ONNX_OPSET, ONNX_OUTPUT_NAME } from './onnx/export.ts';
 import { exportPrecisionOnnx, type PrecisionTarget } from './quantize/export.ts';
 import { weightsFromSafetensors, weightsToSafetensors, type WeightSet } from './weights/weight-set.ts';
-
-/** Write then rename, so a reader (or a crash) never sees half a file. */
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  await ensureDir(path.dirname(file));
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, file);
-  } catch (error) {
-    await rm(tmp, { force: true });
-    throw error;
-  }
-}
 
 /** Reads an N x 1 x H x W little-endian float32 file, H x W the model's input size. */
 export async function readInputTensorFile(
