@@ -12,6 +12,7 @@ export {
 export type { CommandArgs, NumberRule } from './cli-args.ts';
 export { writeFileAtomic } from './atomic-write.ts';
 export { DirectoryError, ensureDir } from './ensure-dir.ts';
+export { freeLoopbackPort } from './net.ts';
 export { progressBar } from './progress.ts';
 export { mulberry32, Rng } from './rng.ts';
 export { percentile, round3, summarise } from './stats.ts';

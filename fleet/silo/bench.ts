@@ -6,11 +6,10 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { numberArg, parseCommandArgs } from '../../common/index.ts';
+import { freeLoopbackPort, numberArg, parseCommandArgs } from '../../common/index.ts';
 import { OnnxEngine } from '../../models/src/engine/onnx-engine.ts';
 import { exportFadnetOnnx } from '../../models/src/onnx/export.ts';
 import { initialWeights } from '../../models/src/weights/weight-set.ts';
@@ -20,15 +19,6 @@ import { addTrustedKey, writeSiloKeys } from '../exchange/index.ts';
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
 const MOSQUITTO = '/usr/sbin/mosquitto';
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no loopback port');
-  return address.port;
-}
 
 function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

@@ -3,7 +3,8 @@
 // broker a test starts is stopped by the test's afterAll through stop().
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { createConnection } from 'node:net';
+import { freeLoopbackPort } from '../../common/index.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,14 +44,6 @@ export interface TestBroker {
   dispose(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function accepting(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection({ host: '127.0.0.1', port });
@@ -88,7 +81,7 @@ export interface MosquittoOptions {
 
 export async function startMosquitto(name: string, options: MosquittoOptions = {}): Promise<TestBroker> {
   const dir = await mkdtemp(join(tmpdir(), 'fadnet-mosquitto-'));
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const conf = [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
