@@ -15,5 +15,5 @@ export { DirectoryError, ensureDir } from './ensure-dir.ts';
 export { freeLoopbackPort } from './net.ts';
 export { progressBar } from './progress.ts';
 export { mulberry32, Rng } from './rng.ts';
-export { percentile, round3, summarise } from './stats.ts';
+export { percentile, round3, roundHalfEven, summarise } from './stats.ts';
 export type { Summary } from './stats.ts';

@@ -30,3 +30,13 @@ export function summarise(samples: readonly number[]): Summary {
 
 /** Rounded to three decimals, for printed figures (milliseconds to the microsecond). */
 export const round3 = (v: number): number => Math.round(v * 1000) / 1000;
+
+/**
+ * Round half to even (Python's round(), and ONNX QuantizeLinear's rounding): 2.5 -> 2,
+ * 3.5 -> 4, -1.5 -> -2. The planner's multiplicities follow the reference code's rounding with
+ * it, and int8 quantization the runtime's.
+ */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}

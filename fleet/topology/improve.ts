@@ -11,6 +11,7 @@
 // cost per round given the current rounds' durations), then checked by that exact score.
 
 import { TopologyInputError } from './errors.ts';
+import { roundHalfEven } from '../../common/index.ts';
 import { linkDelay } from './fleet.ts';
 import type { Fleet } from './fleet.ts';
 import { ringFromOrder } from './christofides.ts';
@@ -20,7 +21,6 @@ import {
   hasEmptyState,
   lcm,
   multiplicities,
-  roundHalfEven,
   strongShare,
   withMultiplicities,
 } from './multigraph.ts';

@@ -9,6 +9,7 @@ import { TopologyInputError } from './errors.ts';
 import type { Arc } from './karp.ts';
 import { arcDelays } from './overlays.ts';
 import type { Overlay } from './overlays.ts';
+import { roundHalfEven } from '../../common/index.ts';
 
 export interface Multigraph {
   readonly overlay: Overlay;
@@ -25,15 +26,6 @@ export interface Multigraph {
 
 /** Largest t_max accepted: s_max = lcm(1..t_max) must stay an exact integer in a double. */
 export const T_MAX_LIMIT = 32;
-
-/** Python's round(): halves go to the even neighbour, as the reference code rounds. */
-export function roundHalfEven(x: number): number {
-  const floor = Math.floor(x);
-  const diff = x - floor;
-  if (diff < 0.5) return floor;
-  if (diff > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];

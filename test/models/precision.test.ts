@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roundHalfEven } from '../../common/index.ts';
 import {
   loadModelPackage,
   readInputTensorFile,
@@ -26,7 +27,6 @@ import {
   precisionOf,
   quantizeBias,
   quantizeWeightsPerChannel,
-  roundHalfEven,
   type ActivationRange,
   type PrecisionTarget,
 } from '../../models/src/quantize/index.ts';

@@ -11,7 +11,8 @@ import {
   siloRounds,
   stateOfRound,
 } from '../../fleet/topology/index.ts';
-import { hasEmptyState, roundHalfEven, withMultiplicities } from '../../fleet/topology/multigraph.ts';
+import { roundHalfEven } from '../../common/index.ts';
+import { hasEmptyState, withMultiplicities } from '../../fleet/topology/multigraph.ts';
 import { ringFromOrder } from '../../fleet/topology/christofides.ts';
 import { paperFleet } from './networks.ts';
 

@@ -13,7 +13,6 @@ export {
   activationParams,
   quantizeBias,
   quantizeWeightsPerChannel,
-  roundHalfEven,
 } from './qdq.ts';
 export type { ActivationType, QuantParams } from './qdq.ts';
 export {

@@ -7,6 +7,7 @@
 import type { ConvEmitter } from '../onnx/export.ts';
 import type { GraphBuilder } from '../onnx/graph-builder.ts';
 import { QuantizeError } from './errors.ts';
+import { roundHalfEven } from '../../../common/index.ts';
 import type { ActivationRange } from './ranges.ts';
 
 export const ACTIVATION_TYPES = ['uint8', 'int8'] as const;
@@ -83,12 +84,6 @@ export function quantizeBias(
     values[o] = q;
   }
   return { values, scales };
-}
-
-/** ONNX's QuantizeLinear rounds half to even; so do we. */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /**
