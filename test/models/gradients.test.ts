@@ -3,9 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { NamedAttrMap } from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FadnetTfjs } from '../../models/src/fadnet/tfjs-model.ts';
 import { initTfjs, useBackend } from '../../models/src/tfjs/backend.ts';
-import { trainingOps } from '../../models/src/tfjs/training/ops.ts';
 import { registerWasmTrainingKernels } from '../../models/src/tfjs/training/register.ts';
 import {
   conv2dFilterGrad,
@@ -13,9 +11,9 @@ import {
   maxPoolGrad,
   padsOf,
 } from '../../models/src/tfjs/training/gradients.ts';
-import { weightsFromSafetensors } from '../../models/src/weights/weight-set.ts';
+import { startTsWorker } from '../../models/src/train/ts-worker.ts';
 import { maxAbs, relDiff } from '../helpers/compare.ts';
-import { loadFixture } from '../helpers/fixture.ts';
+import { fadnetGradients } from '../helpers/fadnet-gradients.ts';
 import { seeded } from '../helpers/data.ts';
 
 async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
@@ -136,40 +134,23 @@ describe('max-pool gradient on wasm matches the CPU kernel', () => {
 });
 
 describe('FADNet training gradients: wasm against CPU', () => {
-  const fx = loadFixture();
-  // Two of the fixture's images: the CPU backend's backward pass is slow.
-  const n = 2;
-  const target = new Float32Array([0.25, -0.5]);
-  // A fixed Dropout2d mask with both kept and dropped channels.
-  const mask = new Float32Array(n * 128).map((_, i) => ((i * 7 + 3) % 5 < 3 ? 1 : 0));
-
-  function gradients(): Map<string, Float32Array> {
-    const model = FadnetTfjs.create(weightsFromSafetensors(fx.weightsBytes), trainingOps(tf.getBackend()));
-    try {
-      const out = new Map<string, Float32Array>();
-      tf.tidy(() => {
-        const x = tf.tensor4d(fx.inputs.subarray(0, n * 200 * 200), [n, 1, 200, 200]);
-        const y = tf.tensor2d(target, [n, 1]);
-        const dropoutMask = tf.tensor2d(mask, [n, 128]);
-        const { value, grads } = tf.variableGrads(() => {
-          const r = model.forward(x, { training: true, dropoutMask });
-          for (const u of r.runningUpdates.values()) u.dispose();
-          return tf.losses.meanSquaredError(y, r.output) as tf.Scalar;
-        }, model.trainableVariables());
-        expect(Number.isFinite(value.dataSync()[0])).toBe(true);
-        // Variable names carry a per-instance prefix; the weight name follows the first '/'.
-        for (const [k, g] of Object.entries(grads))
-          out.set(k.slice(k.indexOf('/') + 1), g.dataSync() as Float32Array);
-      });
-      return out;
-    } finally {
-      model.dispose();
-    }
+  /** The CPU backend's gradients, computed in a worker thread (see cpu-gradients-worker.ts). */
+  function cpuGradients(): Promise<{ loss: number; grads: Map<string, Float32Array> }> {
+    const worker = startTsWorker(new URL('../helpers/cpu-gradients-worker.ts', import.meta.url));
+    return new Promise<{ loss: number; grads: Map<string, Float32Array> }>((resolve, reject) => {
+      worker.once('message', (r: { loss: number; grads: [string, Float32Array][] }) =>
+        resolve({ loss: r.loss, grads: new Map(r.grads) }),
+      );
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the CPU gradient worker exited with code ${code}`)));
+    }).finally(() => void worker.terminate());
   }
 
   it('agree within 1e-4 of each tensor’s largest gradient', async () => {
-    const cpu = await onBackend('cpu', gradients);
-    const wasm = await onBackend('wasm', gradients);
+    const { loss: cpuLoss, grads: cpu } = await cpuGradients();
+    const { loss, grads: wasm } = await onBackend('wasm', fadnetGradients);
+    expect(Number.isFinite(cpuLoss)).toBe(true);
+    expect(Number.isFinite(loss)).toBe(true);
     expect([...wasm.keys()].sort()).toEqual([...cpu.keys()].sort());
     expect(cpu.size).toBe(42);
     for (const [name, g] of cpu) {
