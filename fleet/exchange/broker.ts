@@ -62,3 +62,46 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
       })()),
   };
 }
+
+/** The broker a fleet command talks to, and whether this process hosts it. */
+export interface FleetBroker {
+  readonly url: string;
+  /** True when this process started the embedded broker (its clients go when it goes). */
+  readonly hosted: boolean;
+  /** Stops the embedded broker this process hosts; nothing for one it only uses. */
+  close(): Promise<void>;
+}
+
+/** Where a command's embedded broker listens when it has no --broker: the MQTT port, loopback. */
+export const DEFAULT_EMBEDDED_LISTEN = { host: '127.0.0.1', port: 1883 } as const;
+
+/**
+ * `url` when given; otherwise an embedded broker on `listen`. When that port is taken (another
+ * silo on this machine already hosts the fleet's broker there, or a mosquitto runs on it), this
+ * process joins whatever listens there instead of failing: the first silo started hosts, the
+ * others use it, and a port held by something that is not MQTT fails at connect with its reason.
+ */
+export async function brokerFor(
+  url: string | undefined,
+  listen: EmbeddedBrokerOptions = DEFAULT_EMBEDDED_LISTEN,
+  log: (line: string) => void = () => {},
+): Promise<FleetBroker> {
+  if (url !== undefined) return { url, hosted: false, close: async () => {} };
+  const host = listen.host ?? DEFAULT_EMBEDDED_LISTEN.host;
+  const port = listen.port ?? DEFAULT_EMBEDDED_LISTEN.port;
+  try {
+    const broker = await startEmbeddedBroker({ host, port });
+    log(`embedded MQTT broker (aedes) listening on ${broker.url}`);
+    return { url: broker.url, hosted: true, close: () => broker.close() };
+  } catch (error) {
+    const code =
+      (error as Error).cause instanceof Error
+        ? ((error as Error).cause as NodeJS.ErrnoException).code
+        : undefined;
+    if (code !== 'EADDRINUSE' || port === 0) throw error;
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    const existing = `mqtt://${urlHost}:${port}`;
+    log(`port ${port} is taken: using the broker already listening on ${existing}`);
+    return { url: existing, hosted: false, close: async () => {} };
+  }
+}

@@ -2,8 +2,8 @@
 // receiver) have no I/O; MqttExchange, the embedded broker and the key files are the adapters.
 
 export type { Encoding, ModelUpdate, PeerExchange, Rejection } from './types.ts';
-export { startEmbeddedBroker } from './broker.ts';
-export type { EmbeddedBroker, EmbeddedBrokerOptions } from './broker.ts';
+export { brokerFor, DEFAULT_EMBEDDED_LISTEN, startEmbeddedBroker } from './broker.ts';
+export type { EmbeddedBroker, EmbeddedBrokerOptions, FleetBroker } from './broker.ts';
 export {
   decodeTensors,
   decodeWeights,

@@ -90,6 +90,8 @@ const CLOSE_GRACE_MS = 2000;
 export class MqttExchange implements PeerExchange {
   readonly silo: string;
   readonly #o: ConnectOptions;
+  /** The peers whose models this silo subscribes to; undefined: every silo of the fleet. */
+  #peers: readonly string[] | undefined;
   readonly #client: MqttClient;
   readonly #clock: ExchangeClock;
   readonly #log: (line: string) => void;
@@ -115,6 +117,7 @@ export class MqttExchange implements PeerExchange {
   private constructor(o: ConnectOptions, client: MqttClient) {
     this.silo = o.silo;
     this.#o = o;
+    this.#peers = o.peers;
     this.#client = client;
     this.#clock = o.clock ?? systemClock;
     this.#log = o.log ?? ((line) => console.error(line));
@@ -291,10 +294,36 @@ export class MqttExchange implements PeerExchange {
     if (!ended) await this.#client.endAsync(true);
   }
 
+  /**
+   * Adds peers whose models this silo receives: a live plan names new in-neighbours some rounds
+   * before it takes effect, and subscribing then delivers each new peer's retained newest model
+   * at once. Peers are never dropped while connected: aedes disconnects a client that
+   * unsubscribes while QoS 1 deliveries on that filter are in flight ("no such packet"), and a
+   * fleet's silos are the plan's fixed ids, so the set stays bounded; models of a peer no longer
+   * mixed age out of the inbox's round window.
+   */
+  async addPeers(peers: readonly string[]): Promise<void> {
+    for (const p of peers) checkName('silo', p);
+    if (this.#peers === undefined) return; // already every silo
+    const added = peers.filter((p) => !this.#peers!.includes(p));
+    if (added.length === 0) return;
+    this.#peers = [...this.#peers, ...added];
+    await this.#client.subscribeAsync(this.#chunkFilters(added), { qos: 1 });
+  }
+
+  /** The peers this silo receives models from; undefined: every silo. */
+  get peers(): readonly string[] | undefined {
+    return this.#peers;
+  }
+
+  #chunkFilters(peers: readonly string[] | undefined): string[] {
+    return (peers ?? [undefined]).map((p) => chunkFilter(this.#o.fleet, p));
+  }
+
   async #onConnect(sessionPresent: boolean): Promise<void> {
     const first = this.#connects++ === 0;
     const { fleet } = this.#o;
-    const filters = (this.#o.peers ?? [undefined]).map((p) => chunkFilter(fleet, p));
+    const filters = this.#chunkFilters(this.#peers);
     await this.#client.subscribeAsync([...filters, presenceFilter(fleet), resyncFilter(fleet)], { qos: 1 });
     await this.#client.publishAsync(presenceTopic(fleet, this.silo), this.#presenceBytes('online'), {
       qos: 1,

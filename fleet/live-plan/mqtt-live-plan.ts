@@ -125,6 +125,11 @@ export class MqttLivePlan implements PlanSource {
     return this.#schedule.newest()?.proposal;
   }
 
+  /** The plan that will be in force last: a pending one if any, else the one in force. */
+  newestPlan(): FleetPlan {
+    return this.#schedule.newest()?.computed.plan ?? this.#o.initial;
+  }
+
   /** The newest verified row of `silo` (this one's own included, as published). */
   row(silo: string): MeasurementRow | undefined {
     return this.#rows.get(silo);

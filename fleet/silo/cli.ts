@@ -21,13 +21,18 @@ export interface SiloDataSources {
 }
 
 const USAGE = `usage: fadnet silo --fleet NAME --id ID (--data DIR_OF_MCAP | --sim-world W [--samples N] | --synthetic N)
-                   [--broker URL] [--plan FILE | --silos ID,ID,..] [--dir DIR] [--key F] [--trusted F] [--checkpoint F]
+                   [--broker URL | --listen HOST:PORT] [--plan FILE | --silos ID,ID,..] [--live-plan [--probe-ms MS] [--margin-rounds N]] [--dir DIR] [--key F] [--trusted F] [--checkpoint F]
                    [--rounds N] [--local-steps U] [--batch B] [--lr X] [--seed S] [--timeout-ms T]
                    [--mixing mean|median|trimmed-mean[:T]] [--encoding ${ENCODINGS.join('|')}] [--nice N]
 
 Trains FADNet on this silo's own data and mixes weights with its overlay peers over MQTT, round
 by round, on the plan's multigraph schedule (without --plan: a directed ring over the sorted
---silos, every arc strong every round). Frames and samples never leave the process; only weights
+--silos, every arc strong every round). With --live-plan the silos measure their links to each
+other over MQTT and agree, without a coordinator, on the planner's multigraph for what they
+measured; a new plan takes effect --margin-rounds (default 3) after it is proposed, on every silo
+at the same round. Without --broker the silo hosts an embedded MQTT broker (aedes) on --listen
+(default 127.0.0.1:1883), or uses the one already there when another silo on this machine
+hosts it; use --listen 0.0.0.0:1883 to let robots on the network join. Frames and samples never leave the process; only weights
 and round numbers do. --dir (default fleet-state/NAME) holds ID.key, trusted.json and the
 checkpoint written atomically at the end of every round; a restarted silo resumes from it and
 rejoins at the fleet's current round. Runs until --rounds or SIGINT/SIGTERM, at nice ${DEFAULT_NICE}.`;
@@ -39,7 +44,11 @@ const OPTIONS = {
   'sim-world': { type: 'string' },
   samples: { type: 'string', default: '256' },
   synthetic: { type: 'string' },
-  broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
+  broker: { type: 'string' },
+  listen: { type: 'string' },
+  'live-plan': { type: 'boolean', default: false },
+  'probe-ms': { type: 'string', default: '1000' },
+  'margin-rounds': { type: 'string', default: '3' },
   plan: { type: 'string' },
   silos: { type: 'string' },
   dir: { type: 'string' },
@@ -75,6 +84,16 @@ export async function siloCommand(args: string[], sources: SiloDataSources = {})
     throw new UsageError(`--encoding must be one of ${ENCODINGS.join(', ')}, got "${v.encoding}"`);
   }
   const seed = numberArg('--seed', v.seed, { integer: true, min: 0 });
+  if (v.broker !== undefined && v.listen !== undefined) {
+    throw new UsageError('--listen is for the embedded broker: give --broker or --listen, not both');
+  }
+  const listen = listenArg(v.listen ?? '127.0.0.1:1883');
+  const livePlan = v['live-plan']
+    ? {
+        probeEveryMs: numberArg('--probe-ms', v['probe-ms'], { min: 50, max: 3_600_000 }),
+        marginRounds: numberArg('--margin-rounds', v['margin-rounds'], { integer: true, min: 1, max: 1000 }),
+      }
+    : undefined;
   const plan = v.plan !== undefined ? await readPlanFile(v.plan) : defaultPlan(v.silos!.split(','));
   let dataset: TrainingDataset;
   if (v.synthetic !== undefined) {
@@ -98,6 +117,8 @@ export async function siloCommand(args: string[], sources: SiloDataSources = {})
       fleet: v.fleet,
       id: v.id,
       brokerUrl: v.broker,
+      embeddedBroker: listen,
+      ...(livePlan === undefined ? {} : { livePlan }),
       plan,
       dataset,
       dir: v.dir ?? `fleet-state/${v.fleet}`,
@@ -121,4 +142,14 @@ export async function siloCommand(args: string[], sources: SiloDataSources = {})
     (report) => console.log(roundLine(v.id!, report)),
   );
   return 0;
+}
+
+/** `HOST:PORT` (IPv6 hosts in brackets) for the embedded broker. */
+export function listenArg(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const port = Number(m?.[3]);
+  if (m === null || !(port >= 0 && port <= 65535)) {
+    throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:1883, [::1]:1883), got "${value}"`);
+  }
+  return { host: m[1] ?? m[2]!, port };
 }

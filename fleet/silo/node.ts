@@ -77,7 +77,11 @@ export async function siloNodeCommand(argv: string[]): Promise<number> {
       {
         fleet: p.fleet,
         id: p.silo_id,
-        brokerUrl: p.broker_url,
+        brokerUrl: p.broker_url === '' ? undefined : p.broker_url,
+        embeddedBroker: { host: p.embedded_broker_host, port: p.embedded_broker_port },
+        ...(p.live_plan
+          ? { livePlan: { probeEveryMs: p.live_plan_probe_ms, marginRounds: p.live_plan_margin_rounds } }
+          : {}),
         plan,
         dataset,
         dir: p.state_dir,

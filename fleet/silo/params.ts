@@ -26,8 +26,40 @@ export const SILO_PARAMS = {
   },
   broker_url: {
     type: 'string',
-    default: 'mqtt://127.0.0.1:1883',
-    description: 'the MQTT broker peers exchange weights through',
+    default: '',
+    description:
+      'the MQTT broker peers exchange weights through; empty: host an embedded one on embedded_broker_host:embedded_broker_port (or use the one there)',
+  },
+  embedded_broker_host: {
+    type: 'string',
+    default: '127.0.0.1',
+    description: 'where the embedded broker listens (0.0.0.0 lets robots on the network join)',
+  },
+  embedded_broker_port: {
+    type: 'integer',
+    default: 1883,
+    min: 1,
+    max: 65535,
+    description: 'the embedded broker port',
+  },
+  live_plan: {
+    type: 'bool',
+    default: false,
+    description: 'follow the plan the fleet computes from its measured links (agreed switch rounds)',
+  },
+  live_plan_probe_ms: {
+    type: 'double',
+    default: 1000,
+    min: 50,
+    max: 3_600_000,
+    description: 'time between link probes of every peer',
+  },
+  live_plan_margin_rounds: {
+    type: 'integer',
+    default: 3,
+    min: 1,
+    max: 1000,
+    description: 'rounds between proposing a plan and its activation',
   },
   plan_file: {
     type: 'string',

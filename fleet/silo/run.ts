@@ -6,8 +6,10 @@
 import { setPriority } from 'node:os';
 import path from 'node:path';
 
-import { connect, readSiloKeyFile, readTrustedKeysFile } from '../exchange/index.ts';
-import type { Encoding } from '../exchange/index.ts';
+import { brokerFor, connect, readSiloKeyFile, readTrustedKeysFile } from '../exchange/index.ts';
+import type { EmbeddedBrokerOptions, Encoding, MqttExchange } from '../exchange/index.ts';
+import { connectLivePlan, proposalId } from '../live-plan/index.ts';
+import type { DriftThreshold, MqttLivePlan } from '../live-plan/index.ts';
 import { initTfjs } from '../../models/src/tfjs/backend.ts';
 import type { TrainingDataset } from '../../models/src/train/dataset.ts';
 import { Trainer } from '../../models/src/train/trainer.ts';
@@ -18,12 +20,25 @@ import type { MixRule } from './mixing.ts';
 import { inNeighbours } from './plan.ts';
 import type { FleetPlan } from './plan.ts';
 import { Silo } from './silo.ts';
-import type { RoundReport } from './silo.ts';
+import type { PlanSource, RoundReport } from './silo.ts';
+
+/** A plan the fleet re-computes from its own link measurements (fleet/live-plan). */
+export interface LivePlanConfig {
+  /** Time between probes of every peer (ms). */
+  readonly probeEveryMs: number;
+  /** Rounds between proposing a plan and its activation. */
+  readonly marginRounds: number;
+  readonly drift?: DriftThreshold;
+}
 
 export interface SiloRunConfig {
   readonly fleet: string;
   readonly id: string;
-  readonly brokerUrl: string;
+  /** The fleet's broker; undefined: an embedded one on `embeddedBroker` (or the one already there). */
+  readonly brokerUrl: string | undefined;
+  readonly embeddedBroker?: EmbeddedBrokerOptions;
+  /** Given: the plan follows the fleet's measurements, starting from `plan`. */
+  readonly livePlan?: LivePlanConfig;
   readonly plan: FleetPlan;
   readonly dataset: TrainingDataset;
   /** Holds `<id>.key`, `trusted.json` and `<id>.checkpoint.safetensors` unless given apart. */
@@ -82,10 +97,13 @@ export async function runSilo(
     dataset: config.dataset,
     replicas: 1,
   });
-  let exchange;
+  let broker;
+  let exchange: MqttExchange;
+  let live: MqttLivePlan | undefined;
   try {
+    broker = await brokerFor(config.brokerUrl, config.embeddedBroker, log);
     exchange = await connect({
-      url: config.brokerUrl,
+      url: broker.url,
       fleet: config.fleet,
       silo: config.id,
       keys,
@@ -95,18 +113,36 @@ export async function runSilo(
       log,
     });
   } catch (error) {
+    await broker?.close();
     await trainer.dispose();
     throw error;
   }
   try {
+    if (config.livePlan !== undefined) {
+      live = await connectLivePlan({
+        url: broker.url,
+        fleet: config.fleet,
+        silo: config.id,
+        keys,
+        trusted,
+        initial: config.plan,
+        clock: systemClock,
+        probeEveryMs: config.livePlan.probeEveryMs,
+        marginRounds: config.livePlan.marginRounds,
+        ...(config.livePlan.drift === undefined ? {} : { drift: config.livePlan.drift }),
+        log,
+      });
+    }
     log(
       `silo ${config.id} of fleet ${config.fleet}: ${config.dataset.size} samples, training on ${backend.name} ` +
         `(1 replica, nice ${config.nice ?? 'unchanged'}), ${config.localSteps} local step(s) of batch ${config.batchSize} per round, ` +
-        `mixing by ${config.rule.kind}, broker ${config.brokerUrl}`,
+        `mixing by ${config.rule.kind}, broker ${broker.url}${broker.hosted ? ' (embedded, hosted here)' : ''}, ` +
+        `plan ${live === undefined ? 'fixed' : 'live (from measured links)'}`,
     );
     const silo = await Silo.start({
       id: config.id,
       plan: config.plan,
+      ...(live === undefined ? {} : { plans: followingPeers(live, exchange, config.id, log) }),
       trainer: new TrainerLocalUpdate(trainer),
       exchange,
       clock: systemClock,
@@ -122,11 +158,48 @@ export async function runSilo(
       if (!signal.aborted) throw error;
     }
   } finally {
+    await live?.close();
     await exchange.close();
     await trainer.dispose();
+    await broker.close();
   }
 }
 
+/**
+ * The live plan as the silo's plan source, keeping the exchange subscribed to the in-neighbours
+ * of both the plan in force and the newest one agreed: a proposal takes effect some rounds after
+ * it is made, so the new peers' models are flowing before the first round that mixes them.
+ */
+export function followingPeers(
+  live: Pick<MqttLivePlan, 'planFor' | 'newestPlan' | 'proposalAt'>,
+  exchange: Pick<MqttExchange, 'peers' | 'addPeers'>,
+  id: string,
+  log: (line: string) => void,
+): PlanSource {
+  let inForce = 'initial';
+  return {
+    planFor: (round) => {
+      const plan = live.planFor(round);
+      const proposal = live.proposalAt(round);
+      const name =
+        proposal === undefined ? 'initial' : `epoch ${proposal.epoch} (${proposalId(proposal).slice(0, 12)})`;
+      if (name !== inForce) {
+        // One line per switch: the rounds at which every silo switched can be compared from logs.
+        log(`silo ${id} round ${round}: plan ${name} in force`);
+        inForce = name;
+      }
+      const wanted = [...inNeighbours(plan, id), ...inNeighbours(live.newestPlan(), id)];
+      const added = [...new Set(wanted.filter((p) => !(exchange.peers ?? wanted).includes(p)))];
+      if (added.length > 0) {
+        log(`silo ${id} round ${round}: now also receiving models of ${added.join(', ')}`);
+        exchange.addPeers(added).catch((error: unknown) => {
+          log(`silo ${id}: could not subscribe to ${added.join(', ')}: ${(error as Error).message}`);
+        });
+      }
+      return plan;
+    },
+  };
+}
 /** One line per round for logs. */
 export function roundLine(id: string, r: RoundReport): string {
   const mixed =
