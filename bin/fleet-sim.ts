@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 
 import type { FleetSimSources } from '../fleet/sim/index.ts';
-import { simWorldDataset } from './silo-sim.ts';
+import { SIM_APPEARANCE_ENV, simWorldDataset } from './silo-sim.ts';
 
 export async function fleetSimSources(): Promise<FleetSimSources> {
   const { listWorlds } = await import('../sim/world/load.ts');
@@ -16,6 +16,7 @@ export async function fleetSimSources(): Promise<FleetSimSources> {
     trainingWorlds: worlds.filter((w) => !w.heldOut).map((w) => w.name),
     heldOutWorld: heldOut[0]!,
     dataset: simWorldDataset,
+    siloEnv: (every) => ({ [SIM_APPEARANCE_ENV]: String(every) }),
     siloCommand: [process.execPath, fileURLToPath(new URL('./fadnet.mjs', import.meta.url)), 'silo'],
   };
 }

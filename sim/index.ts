@@ -6,6 +6,7 @@ export {
   parseWorld,
   WorldError,
   WORLDS_DIR,
+  TEST_WORLDS_DIR,
   type WorldSummary,
 } from './world/load.ts';
 export {

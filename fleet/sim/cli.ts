@@ -27,7 +27,7 @@ const USAGE = `usage: fadnet fleet sim [--silos N] [--topology ${SIM_TOPOLOGIES.
                        [--network FILE.gml [--profile P] [--delay-scale X]] [--encoding ${ENCODINGS.join('|')}]
                        [--broker URL] [--compare-cll] [--json] [--samples S] [--eval-samples E] [--batch B]
                        [--local-steps U] [--lr X] [--seed S] [--eval-every K] [--timeout-ms T]
-                       [--png FILE] [--state DIR] [--save-average FILE]
+                       [--randomise-appearance N] [--png FILE] [--state DIR] [--save-average FILE]
 
 Runs N silo processes (\`fadnet silo\`), silo i training on training world i of the simulator
 (non-IID), against the embedded MQTT broker or --broker. Every K rounds and at the end it
@@ -35,7 +35,11 @@ evaluates the silos' average model on the held-out world and prints the RMSE, th
 per round and the bytes each silo sent. With --network, each peer's model reaches a silo the
 overlay link's delay later (latency + transfer time of the --profile's model, multigraph.md 2,
 without the compute term, times --delay-scale). --compare-cll also trains one model on the
-union of the silos' data with the same steps. --json prints one line on stdout.`;
+union of the silos' data with the same steps. --randomise-appearance N re-dresses each silo's
+world with a random look every N samples (floor, markings, walls, lighting; the layout and the
+labels unchanged), as \`fadnet train --randomise-appearance\` does; the held-out world is always
+evaluated as it looks. --save-average writes the final average model as safetensors
+(\`fadnet export --weights FILE\` makes it a model package). --json prints one line on stdout.`;
 
 const OPTIONS = {
   silos: { type: 'string', default: '4' },
@@ -49,6 +53,7 @@ const OPTIONS = {
   'compare-cll': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   samples: { type: 'string', default: '32' },
+  'randomise-appearance': { type: 'string', default: '0' },
   'eval-samples': { type: 'string', default: '32' },
   batch: { type: 'string', default: '8' },
   'local-steps': { type: 'string', default: '1' },
@@ -109,6 +114,10 @@ async function simCommand(args: string[], sources: FleetSimSources): Promise<num
         ...(v.broker === undefined ? {} : { brokerUrl: v.broker }),
         compareCll: v['compare-cll'],
         samples: numberArg('--samples', v.samples, { integer: true, min: 1 }),
+        randomiseAppearance: numberArg('--randomise-appearance', v['randomise-appearance'], {
+          integer: true,
+          min: 0,
+        }),
         evalSamples: numberArg('--eval-samples', v['eval-samples'], { integer: true, min: 1 }),
         batch: numberArg('--batch', v.batch, { integer: true, min: 1, max: 1024 }),
         localSteps: numberArg('--local-steps', v['local-steps'], { integer: true, min: 1 }),

@@ -38,10 +38,20 @@ export interface FleetSimSources {
   readonly trainingWorlds: readonly string[];
   /** The world the average model is evaluated on; no silo trains on it. */
   readonly heldOutWorld: string;
-  /** Expert-driven samples of a world, as `fadnet silo --sim-world` builds them. */
-  readonly dataset: (world: string, samples: number, seed: number) => Promise<TrainingDataset>;
+  /**
+   * Expert-driven samples of a world, as `fadnet silo --sim-world` builds them; with
+   * `randomiseAppearance` N > 0, re-dressed with a random look every N samples (0: as it looks).
+   */
+  readonly dataset: (
+    world: string,
+    samples: number,
+    seed: number,
+    options: { readonly randomiseAppearance: number },
+  ) => Promise<TrainingDataset>;
   /** The command that runs `fadnet silo ARGS` (argv before ARGS). */
   readonly siloCommand: readonly string[];
+  /** Environment that makes a silo process's data randomise its look every N samples; absent: not supported. */
+  readonly siloEnv?: (randomiseAppearance: number) => Readonly<Record<string, string>>;
 }
 
 export interface FleetSimOptions {
@@ -57,6 +67,8 @@ export interface FleetSimOptions {
   readonly compareCll: boolean;
   /** Samples each silo draws from its world (mirrored copies double them). */
   readonly samples: number;
+  /** Each silo's world gets a new random look every this many samples; 0 or absent: its own look. */
+  readonly randomiseAppearance?: number;
   readonly evalSamples: number;
   readonly batch: number;
   readonly localSteps: number;
@@ -177,6 +189,11 @@ function check(o: FleetSimOptions, sources: FleetSimSources): void {
       `batch ${o.batch} is more than a silo's ${2 * o.samples} samples (mirrored)`,
     );
   }
+  const every = o.randomiseAppearance ?? 0;
+  if (!(Number.isInteger(every) && every >= 0))
+    throw new FleetSimConfigError(`randomise appearance must be an integer >= 0, got ${every}`);
+  if (every > 0 && sources.siloEnv === undefined)
+    throw new FleetSimConfigError("these silos cannot randomise their worlds' appearance");
   if (sources.trainingWorlds.length === 0) throw new FleetSimConfigError('no training worlds');
   if (sources.trainingWorlds.includes(sources.heldOutWorld)) {
     throw new FleetSimConfigError(`the held-out world ${sources.heldOutWorld} is also a training world`);
@@ -208,7 +225,9 @@ function spawnSilo(
     ...['--local-steps', String(o.localSteps), '--batch', String(o.batch), '--lr', String(o.lr)],
     ...['--seed', String(o.seed + seed), '--timeout-ms', String(o.peerTimeoutMs), '--encoding', o.encoding],
   ];
-  const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const every = o.randomiseAppearance ?? 0;
+  const env = every > 0 ? { ...process.env, ...sources.siloEnv!(every) } : process.env;
+  const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const logFile = createWriteStream(path.join(o.stateDir, `${id}.log`));
   const silo: SiloProcess = {
     id,
@@ -255,7 +274,10 @@ export async function runFleetSim(
   o.log(`fleet sim: ${o.silos} silos on ${o.topology} (${arcs}), ${o.rounds} rounds, ${o.encoding}`);
 
   await initTfjs({ log: () => {} });
-  const heldOut = await sources.dataset(sources.heldOutWorld, o.evalSamples, 1000 + o.seed);
+  // The held-out world as it looks: it is evaluated, never re-dressed.
+  const heldOut = await sources.dataset(sources.heldOutWorld, o.evalSamples, 1000 + o.seed, {
+    randomiseAppearance: 0,
+  });
 
   let broker: EmbeddedBroker | undefined;
   const proxies: LinkProxy[] = [];
@@ -376,7 +398,11 @@ async function centralised(
   const parts: TrainingDataset[] = [];
   for (let i = 0; i < o.silos; i++) {
     const { world, seed } = worldOf(sources, i);
-    parts.push(await sources.dataset(world, o.samples, o.seed + seed));
+    parts.push(
+      await sources.dataset(world, o.samples, o.seed + seed, {
+        randomiseAppearance: o.randomiseAppearance ?? 0,
+      }),
+    );
   }
   const steps = o.rounds * o.localSteps;
   const trainer = await Trainer.create({

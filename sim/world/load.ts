@@ -1,5 +1,5 @@
 // World files on disk: the adapter between JSON files and the pure world schema.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScene } from '../scene.ts';
@@ -8,6 +8,13 @@ import { WorldSchema, type World } from './schema.ts';
 
 /** The bundled worlds; `loadWorld(name)` looks here. */
 export const WORLDS_DIR = fileURLToPath(new URL('../worlds/', import.meta.url));
+
+/**
+ * Test worlds: looks and layouts no model is trained or tuned on, to measure generalisation
+ * (sim/GENERALISATION.md). `loadWorld(name)` finds them after the bundled ones; `listWorlds()`
+ * never lists them, so nothing that picks training worlds from that list can pick one.
+ */
+export const TEST_WORLDS_DIR = fileURLToPath(new URL('../worlds/test/', import.meta.url));
 
 /** A world file that cannot be used; `field` is the dotted path of the offending field. */
 export class WorldError extends Error {
@@ -52,7 +59,9 @@ export function parseWorld(json: unknown, source: string): World {
 /** A bundled world by name (`office-loop`) or any world file by path (`./my.json`). */
 export function loadWorld(nameOrPath: string): World {
   const isPath = nameOrPath.endsWith('.json') || nameOrPath.includes('/');
-  const file = isPath ? nameOrPath : join(WORLDS_DIR, `${nameOrPath}.json`);
+  const bundled = join(WORLDS_DIR, `${nameOrPath}.json`);
+  const test = join(TEST_WORLDS_DIR, `${nameOrPath}.json`);
+  const file = isPath ? nameOrPath : !existsSync(bundled) && existsSync(test) ? test : bundled;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -86,7 +95,10 @@ export interface WorldSummary {
   description: string;
 }
 
-/** The bundled worlds, by name; held-out worlds are marked so recorders can skip them. */
+/**
+ * The bundled worlds, by name; held-out worlds are marked so recorders can skip them. The test
+ * worlds are not among them: `listWorlds(TEST_WORLDS_DIR)` lists those.
+ */
 export function listWorlds(dir: string = WORLDS_DIR): WorldSummary[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
