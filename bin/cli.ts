@@ -138,6 +138,10 @@ const nodes: Record<string, CommandEntry> = {
     summary: 'fleet learning beside steering: a low-priority silo training on recordings',
     load: async () => (await import('../fleet/silo/node.ts')).siloNodeCommand,
   },
+  telemetry: {
+    summary: 'fleet telemetry: the nodes\' figures at 1 Hz over MQTT and on a Prometheus endpoint',
+    load: async () => (await import('../fleet/telemetry/node.ts')).telemetryNodeCommand,
+  },
 };
 
 /** Node names `fadnet node` runs (the ROS 2 package's executables map onto these). */

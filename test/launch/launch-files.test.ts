@@ -10,6 +10,7 @@ import { parametersFromYaml, resolveParameters, type ParamDecls } from '../../no
 import { STEERING_PARAMS } from '../../nodes/steering/params.ts';
 import { BRIDGE_PARAMS } from '../../firmware-bridge/params.ts';
 import { SILO_PARAMS } from '../../fleet/silo/params.ts';
+import { TELEMETRY_PARAMS } from '../../fleet/telemetry/params.ts';
 
 const LAUNCH = path.resolve('launch');
 const PACKAGE = 'fadnet_edge';
@@ -44,6 +45,7 @@ const PARAMS_OF: Readonly<Record<string, { node: string; decls: ParamDecls }>> =
   steering_node: { node: 'fadnet_steering', decls: STEERING_PARAMS },
   bridge_node: { node: 'motor_bridge', decls: BRIDGE_PARAMS },
   silo_node: { node: 'fadnet_silo', decls: SILO_PARAMS },
+  telemetry_node: { node: 'fadnet_telemetry', decls: TELEMETRY_PARAMS },
 };
 
 interface LaunchNode {
