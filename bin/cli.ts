@@ -111,6 +111,13 @@ const commands: Record<string, CommandEntry> = {
       return fleetCommand(args, sources);
     },
   },
+  ota: {
+    summary: 'over-the-air model updates: ota publish (a signed release), status, rollback, drill',
+    load: async () => {
+      const { otaCommand } = await import('../fleet/ota/cli.ts');
+      return (args) => otaCommand(args, async () => (await import('./ota-drill.ts')).otaDrillCommand);
+    },
+  },
   topology: {
     summary: 'plan overlays and the multigraph schedule, print cycle times',
     load: async () => (await import('../fleet/topology/cli.ts')).topologyCommand,
@@ -137,6 +144,10 @@ const nodes: Record<string, CommandEntry> = {
   silo: {
     summary: 'fleet learning beside steering: a low-priority silo training on recordings',
     load: async () => (await import('../fleet/silo/node.ts')).siloNodeCommand,
+  },
+  ota: {
+    summary: 'the update agent: fetches, verifies, validates and activates model releases, rolls back',
+    load: async () => (await import('../fleet/ota/node.ts')).otaNodeCommand,
   },
   telemetry: {
     summary: 'fleet telemetry: the nodes\' figures at 1 Hz over MQTT and on a Prometheus endpoint',
@@ -204,7 +215,7 @@ export async function main(argv: string[]): Promise<number> {
       await entry.load()
     )(rest);
   } catch (error) {
-    const label = name === 'node' || name === 'bench' ? [name, rest[0]].join(' ') : name;
+    const label = name === 'node' || name === 'bench' || name === 'ota' ? [name, rest[0]].join(' ') : name;
     if (error instanceof UsageError) {
       // One line naming the flag and the value; the usage is one --help away.
       console.error(`fadnet ${label}: ${error.message} (fadnet ${label} --help shows the usage)`);

@@ -16,9 +16,11 @@ import {
   terminationSignal,
   type Transport,
 } from '../runtime/index.ts';
+import { readActivePointer, storedManifestPath } from '../../models/src/model-store.ts';
 import { checkedPrecision, providerOptionsFrom } from './accelerator.ts';
+import { ModelFollower, type FollowerEvent } from './model-follower.ts';
 import { STEERING_NODE_NAME, STEERING_PARAMS } from './params.ts';
-import { SteeringNode, type SteeringParams } from './steering-node.ts';
+import { SteeringNode, type SteeringModel, type SteeringParams } from './steering-node.ts';
 
 const USAGE = `usage: fadnet node steering [--embedded] [--live] [--live-port PORT]
                           [--ros-args [-p name:=value] [--params-file FILE] [-r from:=to] [-r __node:=NAME]]
@@ -53,18 +55,18 @@ export async function loadSteeringParams(
 
 export interface RunningSteering {
   readonly node: SteeringNode;
+  /** Follows the OTA model store when `model_store` is set. */
+  readonly follower: ModelFollower | undefined;
   stop(): Promise<void>;
 }
 
-/** Builds engine and node on a transport; what both the CLI and the simulator start. */
-export async function startSteering(
-  transport: Transport,
+/** Loads a model package into a warm engine on the node's providers. */
+export async function loadSteeringModel(
+  manifestPath: string,
   params: SteeringParams,
-  argv: readonly string[] = [],
-): Promise<RunningSteering> {
-  const ros = parseRosArgs(argv);
-  const nodeName = ros.nodeName ?? STEERING_NODE_NAME;
-  const model = await loadModelPackage(await resolveModelPath(params.model_manifest));
+  nodeName: string,
+): Promise<SteeringModel> {
+  const model = await loadModelPackage(manifestPath);
   const engine = await OnnxEngine.create({
     onnx: model.onnx,
     // A package whose ONNX input and input spec disagree is refused here, naming both.
@@ -78,19 +80,55 @@ export async function startSteering(
       providerOptions: providerOptionsFrom(params),
     },
   });
-  const handle = createRemappedNode(transport, nodeName, ros.remaps, { useSimTime: params.use_sim_time });
-  const node = SteeringNode.create({
-    node: handle,
+  return {
     engine,
     inputSpec: model.manifest.input,
-    params,
     modelVersion: `${model.manifest.name}@${model.manifest.version}`,
-  });
+  };
+}
+
+export interface StartSteeringOptions {
+  readonly onModelEvent?: (event: FollowerEvent) => void;
+}
+
+/** Builds engine and node on a transport; what both the CLI and the simulator start. */
+export async function startSteering(
+  transport: Transport,
+  params: SteeringParams,
+  argv: readonly string[] = [],
+  options: StartSteeringOptions = {},
+): Promise<RunningSteering> {
+  const ros = parseRosArgs(argv);
+  const nodeName = ros.nodeName ?? STEERING_NODE_NAME;
+  const store = params.model_store === '' ? undefined : await resolveModelPath(params.model_store);
+  // With a store, its pointer names the model; model_manifest is for a robot before its first.
+  const pointer = store === undefined ? undefined : await readActivePointer(store);
+  const manifestPath =
+    store !== undefined && pointer !== undefined
+      ? storedManifestPath(store, pointer.active)
+      : await resolveModelPath(params.model_manifest);
+  const model = await loadSteeringModel(manifestPath, params, nodeName);
+  const handle = createRemappedNode(transport, nodeName, ros.remaps, { useSimTime: params.use_sim_time });
+  const node = SteeringNode.create({ node: handle, params, ...model });
+  const follower =
+    store === undefined
+      ? undefined
+      : ModelFollower.start({
+          store,
+          node,
+          current: pointer?.active,
+          load: (m) => loadSteeringModel(m, params, nodeName),
+          pollMs: params.model_store_poll_ms,
+          nodeName,
+          ...(options.onModelEvent === undefined ? {} : { onEvent: options.onModelEvent }),
+        });
   return {
     node,
+    follower,
     stop: async () => {
+      await follower?.stop();
       node.destroy();
-      await engine.dispose();
+      await node.engine.dispose();
     },
   };
 }

@@ -46,6 +46,19 @@ export const STEERING_PARAMS = {
     default: 'models/shipped/fadnet-sim.manifest.json',
     description: 'model manifest (ONNX beside it)',
   },
+  model_store: {
+    type: 'string',
+    default: '',
+    description:
+      'OTA model store (fleet/ota): drive the model its active.json names and follow it when it moves; empty: model_manifest only',
+  },
+  model_store_poll_ms: {
+    type: 'double',
+    default: 500,
+    min: 10,
+    max: 60_000,
+    description: 'how often the model store pointer is checked, and the health file written (wall ms)',
+  },
   execution_providers: {
     type: 'string_array',
     default: ['cpu'],

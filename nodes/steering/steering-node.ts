@@ -17,6 +17,7 @@ import {
 import type { NodeParamValues } from '../runtime/params.ts';
 import { QOS_COMMANDS, QOS_LATCHED, QOS_SENSOR_DATA, QOS_STATUS } from '../runtime/qos.ts';
 import type { NodeHandle, Publisher } from '../runtime/transport.ts';
+import { jitterOf } from './health.ts';
 import { Window } from './latency.ts';
 import type { STEERING_PARAMS } from './params.ts';
 import {
@@ -51,17 +52,46 @@ export interface SteeringStats {
   readonly detail: string;
 }
 
+/** What the node drives with; replaced whole by swapModel, between frames. */
+export interface SteeringModel {
+  readonly engine: SteeringEngine;
+  readonly inputSpec: InputSpec;
+  /** `name@version`, reported in diagnostics and health. */
+  readonly modelVersion: string;
+}
+
+/** The current model's record since it started serving, for the OTA agent's probation. */
+export interface ModelHealth {
+  readonly model: string;
+  /** Node-clock ms when it started serving. */
+  readonly sinceMs: number;
+  readonly processed: number;
+  readonly inferenceFailures: number;
+  readonly late: number;
+  readonly watchdogStops: number;
+  readonly inferenceP99Ms: number | undefined;
+  readonly jitter: number | undefined;
+}
+
+/** Raw outputs kept for the jitter figure. */
+const JITTER_WINDOW = 30;
+
 export class SteeringNode {
   readonly #node: NodeHandle;
-  readonly #engine: SteeringEngine;
-  readonly #pre: Preprocessor;
+  #engine: SteeringEngine;
+  #pre: Preprocessor;
   readonly #p: SteeringParams;
   readonly #shaping: ShapingParams;
   readonly #watch: WatchdogParams;
-  readonly #modelVersion: string;
+  #modelVersion: string;
   readonly #log: (line: string) => void;
   #inferenceFailures = 0;
-  readonly #input: Float32Array;
+  #input: Float32Array;
+  /** The inference running now, if any: a swap waits for it before handing back the old engine. */
+  #inflight: Promise<void> | undefined;
+  #health: MutableHealth;
+  #inferenceMs = new Window(128);
+  #recentSteering: number[] = [];
   readonly #publishCmd: (t: Twist, stampMs: number) => void;
   readonly #steeringPub: Publisher<{ data: number }>;
   readonly #cancel: Cancel[] = [];
@@ -93,6 +123,7 @@ export class SteeringNode {
     this.#pre = createPreprocessor(options.inputSpec);
     this.#input = new Float32Array(this.#pre.outputLength);
     this.#modelVersion = options.modelVersion;
+    this.#health = freshHealth(options.modelVersion, options.node.clock.now());
     this.#log = options.log ?? ((line) => console.error(`[${options.node.name}] ${line}`));
     this.#enabled = p.autonomous_on_start;
     this.#shaping = {
@@ -175,7 +206,56 @@ export class SteeringNode {
       this.#pending = frame;
       return;
     }
-    void this.#infer(frame);
+    this.#startInference(frame);
+  }
+
+  #startInference(frame: Frame): void {
+    const run = this.#infer(frame);
+    this.#inflight = run;
+    void run.finally(() => {
+      if (this.#inflight === run) this.#inflight = undefined;
+    });
+  }
+
+  /**
+   * Drives with `next` from the next frame on and resolves with the engine it replaces, once no
+   * inference runs on that engine any more (the caller disposes of it). `next` must be warm:
+   * the frame after the swap runs on it at once. An inference in flight finishes on the old
+   * engine and its result is used, so the swap itself drops no frame.
+   */
+  async swapModel(next: SteeringModel): Promise<SteeringEngine> {
+    const old = this.#engine;
+    const pre = createPreprocessor(next.inputSpec);
+    this.#engine = next.engine;
+    this.#pre = pre;
+    this.#input = new Float32Array(pre.outputLength);
+    this.#modelVersion = next.modelVersion;
+    this.#health = freshHealth(next.modelVersion, this.#node.clock.now());
+    this.#inferenceMs = new Window(128);
+    this.#recentSteering = [];
+    this.#log(`model swapped to ${next.modelVersion} (${next.engine.description})`);
+    // Only the inference in flight now uses the old engine; every later one starts on `next`.
+    await this.#inflight;
+    return old;
+  }
+
+  /** The current model's record since it started serving. */
+  modelHealth(): ModelHealth {
+    const p99 = this.#inferenceMs.percentile(0.99);
+    return {
+      ...this.#health,
+      inferenceP99Ms: Number.isFinite(p99) ? p99 : undefined,
+      jitter: jitterOf(this.#recentSteering),
+    };
+  }
+
+  get modelVersion(): string {
+    return this.#modelVersion;
+  }
+
+  /** The engine driving now (after a swap, not the one the node was created with). */
+  get engine(): SteeringEngine {
+    return this.#engine;
   }
 
   #onJump(jump: TimeJump): void {
@@ -204,11 +284,18 @@ export class SteeringNode {
     const started = clock.now();
     const epoch = this.#epoch;
     this.#busySince = started;
+    // The model as it is when the frame starts: a swap meanwhile applies from the next frame.
+    const engine = this.#engine;
+    const pre = this.#pre;
+    const input = this.#input;
+    const health = this.#health;
     try {
-      if (frame.kind === 'raw') this.#pre.fromRaw(frame.msg, this.#input);
-      else await this.#pre.fromCompressed(frame.msg, this.#input);
-      const steering = await this.#engine.runOne(this.#input);
-      if (epoch === this.#epoch) this.#onResult(frame, steering, started);
+      if (frame.kind === 'raw') pre.fromRaw(frame.msg, input);
+      else await pre.fromCompressed(frame.msg, input);
+      const inferStart = clock.now();
+      const steering = await engine.runOne(input);
+      if (health === this.#health) this.#inferenceMs.add(clock.now() - inferStart);
+      if (epoch === this.#epoch) this.#onResult(frame, steering, started, health);
     } catch (error) {
       if (error instanceof FrameError) {
         this.#counts.rejected += 1;
@@ -219,6 +306,7 @@ export class SteeringNode {
         this.#lastFailed = true;
         // Rate-limited like bad frames: an engine that fails on every frame must not flood the log.
         this.#inferenceFailures += 1;
+        if (health === this.#health) health.inferenceFailures += 1;
         if (this.#inferenceFailures <= 3 || this.#inferenceFailures % 100 === 0) {
           const reason = error instanceof Error ? error.message : String(error);
           this.#log(`inference failed (${this.#inferenceFailures} so far): ${reason}`);
@@ -228,18 +316,25 @@ export class SteeringNode {
       this.#busySince = undefined;
       const next = this.#pending;
       this.#pending = undefined;
-      if (next !== undefined) void this.#infer(next);
+      if (next !== undefined) this.#startInference(next);
     }
   }
 
-  #onResult(frame: Frame, steering: number, started: number): void {
+  #onResult(frame: Frame, steering: number, started: number, health: MutableHealth): void {
     const now = this.#node.clock.now();
+    const current = health === this.#health;
     if (now - started > this.#p.inference_deadline_ms) {
       this.#counts.late += 1; // driving on it would act on an old view of the world
+      if (current) health.late += 1;
       return;
     }
     this.#lastFailed = false;
     this.#counts.processed += 1;
+    if (current) {
+      health.processed += 1;
+      this.#recentSteering.push(steering);
+      if (this.#recentSteering.length > JITTER_WINDOW) this.#recentSteering.shift();
+    }
     this.#completions.add(now);
     const stamp = timeToMs(frame.msg.header.stamp);
     this.#lastCommandStamp = stamp;
@@ -275,6 +370,7 @@ export class SteeringNode {
     ) {
       if (verdict.drive) this.#log('watchdog: fresh frames, driving');
       else this.#log(`watchdog: stopping: ${verdict.detail}`);
+      if (!verdict.drive && MODEL_FAULTS.has(verdict.reason)) this.#health.watchdogStops += 1;
       this.#rampFrom = verdict.drive ? undefined : this.#output;
       if (!verdict.drive && CLOCK_FAULTS.has(verdict.reason) && this.#isMoving()) {
         // The stop ramp is timed on the node clock, the very thing in doubt: a clock that
@@ -361,6 +457,22 @@ export class SteeringNode {
     this.#publishCmd(this.#output, this.#node.clock.now());
     this.#node.destroy();
   }
+}
+
+/** Stops the model is to blame for (probation counts these, not a disabled or parked robot). */
+const MODEL_FAULTS: ReadonlySet<StopReason> = new Set(['inference_deadline', 'inference_error']);
+
+interface MutableHealth {
+  model: string;
+  sinceMs: number;
+  processed: number;
+  inferenceFailures: number;
+  late: number;
+  watchdogStops: number;
+}
+
+function freshHealth(model: string, sinceMs: number): MutableHealth {
+  return { model, sinceMs, processed: 0, inferenceFailures: 0, late: 0, watchdogStops: 0 };
 }
 
 export interface SteeringNodeOptions {

@@ -11,6 +11,7 @@ import { STEERING_PARAMS } from '../../nodes/steering/params.ts';
 import { BRIDGE_PARAMS } from '../../firmware-bridge/params.ts';
 import { SILO_PARAMS } from '../../fleet/silo/params.ts';
 import { TELEMETRY_PARAMS } from '../../fleet/telemetry/params.ts';
+import { OTA_PARAMS } from '../../fleet/ota/params.ts';
 
 const LAUNCH = path.resolve('launch');
 const PACKAGE = 'fadnet_edge';
@@ -46,6 +47,7 @@ const PARAMS_OF: Readonly<Record<string, { node: string; decls: ParamDecls }>> =
   bridge_node: { node: 'motor_bridge', decls: BRIDGE_PARAMS },
   silo_node: { node: 'fadnet_silo', decls: SILO_PARAMS },
   telemetry_node: { node: 'fadnet_telemetry', decls: TELEMETRY_PARAMS },
+  ota_node: { node: 'fadnet_ota', decls: OTA_PARAMS },
 };
 
 interface LaunchNode {
