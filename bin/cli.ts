@@ -47,6 +47,11 @@ const benches: Record<string, CommandEntry> = {
     flags: '[--world NAME] [--steps N] [--no-randomisation] [--json]',
     load: async () => (await import('../sim/bench.ts')).benchSimCommand,
   },
+  telemetry: {
+    summary: 'N simulated robots at 1 Hz on one broker: broker-to-dashboard delay p50/p99, dashboard memory',
+    flags: '[--robots N] [--seconds S] [--broker URL] [--sample-every S] [--json]',
+    load: async () => (await import('../fleet/dashboard/bench.ts')).benchTelemetryCommand,
+  },
   train: {
     summary: 'median ms per training step (batch 32, 200x200) on the default backend',
     flags: '[--steps N] [--batch N] [--replicas N] [--json]',
@@ -98,11 +103,16 @@ const commands: Record<string, CommandEntry> = {
     },
   },
   fleet: {
-    summary: "fleet sim: N silo processes on this machine; fleet keygen: a silo's signing key",
+    summary:
+      "fleet sim: N silo processes on this machine; fleet keygen: a silo's signing key; fleet status: the robots' table; fleet dashboard: the fleet's web page",
     load: async () => async (args) => {
       // keygen needs neither the simulator nor TF.js: dispatched before loading them.
       if (args[0] === 'keygen')
         return (await import('../fleet/exchange/cli.ts')).keygenCommand(args.slice(1));
+      if (args[0] === 'status')
+        return (await import('../fleet/dashboard/cli.ts')).fleetStatusCommand(args.slice(1));
+      if (args[0] === 'dashboard')
+        return (await import('../fleet/dashboard/cli.ts')).fleetDashboardCommand(args.slice(1));
       const [{ fleetCommand }, { fleetSimSources }] = await Promise.all([
         import('../fleet/sim/cli.ts'),
         import('./fleet-sim.ts'),
@@ -150,7 +160,7 @@ const nodes: Record<string, CommandEntry> = {
     load: async () => (await import('../fleet/ota/node.ts')).otaNodeCommand,
   },
   telemetry: {
-    summary: 'fleet telemetry: the nodes\' figures at 1 Hz over MQTT and on a Prometheus endpoint',
+    summary: "fleet telemetry: the nodes' figures at 1 Hz over MQTT and on a Prometheus endpoint",
     load: async () => (await import('../fleet/telemetry/node.ts')).telemetryNodeCommand,
   },
 };
