@@ -117,30 +117,41 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     }
   };
 
+  const link: { subscriber?: FleetSubscriber } = {};
   let overlayKey = '';
-  const onEvent = (e: FleetEvent): void => {
-    if (e.kind === 'telemetry') delays.add(e.receivedAt - e.record.at);
-    if (e.kind === 'plan') overlayKey = '';
-    if (e.kind !== 'plan') send('robot', view.robot(e.robot));
-  };
-  const subscriber = await FleetSubscriber.connect({
-    url: o.url,
-    view,
-    fixedPlan: o.plan !== undefined,
-    log,
-    onEvent,
-  });
-
-  // Once a second: the round may have moved (which proposal is in force, which links are strong).
-  const tick = setInterval(() => {
-    subscriber.refreshPlan();
+  /** Sends the overlay when the plan in force or the round moved (which proposal, which links are strong). */
+  const overlayChanged = (): void => {
+    // Retained messages arrive while connect() still runs: the subscriber is there from the first tick on.
+    link.subscriber?.refreshPlan();
     const overlay = view.overlay();
     const key = JSON.stringify(overlay);
     if (key !== overlayKey) {
       overlayKey = key;
       send('overlay', overlay);
     }
-  }, 1000);
+  };
+  let round = 0;
+  const onEvent = (e: FleetEvent): void => {
+    if (e.kind === 'telemetry') delays.add(e.receivedAt - e.record.at);
+    if (e.kind !== 'plan') send('robot', view.robot(e.robot));
+    // A new round changes the links' states at once, not at the next tick.
+    const now = view.round();
+    if (e.kind === 'plan' || now !== round) {
+      round = now;
+      overlayChanged();
+    }
+  };
+  const connected = await FleetSubscriber.connect({
+    url: o.url,
+    view,
+    fixedPlan: o.plan !== undefined,
+    log,
+    onEvent,
+  });
+  link.subscriber = connected;
+
+  // Once a second as well: robots going offline change the round without a telemetry event.
+  const tick = setInterval(overlayChanged, 1000);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const [url, query] = (req.url ?? '/').split('?') as [string, string | undefined];
@@ -183,7 +194,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const stats = (drain: boolean): DashboardStats => {
     const memory = process.memoryUsage();
     return {
-      ...subscriber.stats,
+      ...connected.stats,
       viewers: viewers.size,
       viewersDropped: dropped,
       rssBytes: memory.rss,
@@ -210,7 +221,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     });
   } catch (error) {
     clearInterval(tick);
-    await subscriber.close();
+    await connected.close();
     throw new DashboardError(
       `the dashboard cannot listen on ${host}:${o.port ?? 8080}: ${(error as Error).message}`,
       {
@@ -233,7 +244,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
         server.closeAllConnections();
         server.close(() => resolve());
       });
-      await subscriber.close();
+      await connected.close();
     },
   };
 }

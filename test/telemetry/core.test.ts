@@ -17,6 +17,7 @@ import {
   telemetryTopic,
 } from '../../fleet/telemetry/index.ts';
 import type { SystemSample } from '../../fleet/telemetry/index.ts';
+import { FleetView, statusTable } from '../../fleet/dashboard/index.ts';
 
 const SYSTEM: SystemSample = {
   cpuLoad: 0.25,
@@ -258,5 +259,59 @@ describe('CPU load', () => {
     expect(before).toEqual({ idle: 1700, total: 2000 });
     expect(cpuLoadBetween(before, after)).toBe(0.75 * 0.5 + 0.5 * 0.5);
     expect(cpuLoadBetween(after, after)).toBe(0);
+  });
+});
+
+describe('FleetView', () => {
+  it("refuses records on another robot's topic or fleet, and reads only state and version from OTA JSON", () => {
+    const view = new FleetView({ fleet: 'lab', historyPoints: 2 });
+    const spec = { id: 'robot-1', modelVersion: '1.1.0' };
+    expect(view.telemetry('robot-2', simulatedRecord('lab', spec, 0, 0, 10), 11)).toBe(
+      'record of robot "robot-1" on the topic of "robot-2"',
+    );
+    expect(view.telemetry('robot-1', simulatedRecord('other', spec, 0, 0, 10), 11)).toBe(
+      'record of fleet "other" on fleet "lab"',
+    );
+    for (let seq = 0; seq < 3; seq++)
+      view.telemetry('robot-1', simulatedRecord('lab', spec, 0, seq, 1000 * seq), 5);
+    expect(view.ota('robot-1', ['idle'], 6)).toBe('OTA state is not a JSON object');
+    expect(view.ota('robot-1', { state: 'idle', version: 7, extra: true }, 6)).toBe(undefined);
+    const robot = view.robot('robot-1')!;
+    expect([robot.ota, robot.history.map((h) => h.at), robot.lastSeen]).toEqual([
+      { state: 'idle', version: null },
+      [1000, 2000],
+      6,
+    ]);
+  });
+
+  it('prints the status table with fixed columns', () => {
+    expect(
+      statusTable([
+        {
+          robot: 'robot-1',
+          online: true,
+          modelVersion: 'm@1.1.0',
+          fps: 29.96,
+          p99Ms: 6.1,
+          round: 12,
+          lastSeenAgoS: 0.4,
+        },
+        {
+          robot: 'r2',
+          online: null,
+          modelVersion: null,
+          fps: null,
+          p99Ms: null,
+          round: null,
+          lastSeenAgoS: 31,
+        },
+      ]),
+    ).toBe(
+      [
+        'robot    online  model     fps  p99 ms  round   last seen',
+        'robot-1  yes     m@1.1.0  30.0    6.10     12   0.4 s ago',
+        'r2       ?       -           -       -      -  31.0 s ago',
+      ].join('\n'),
+    );
   });
 });
