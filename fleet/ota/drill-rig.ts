@@ -152,6 +152,8 @@ export class DrillRig {
   readonly #statuses: OtaStatus[] = [];
   readonly #events: { event: FollowerEvent; at: number }[] = [];
   readonly swaps: SwapWindow[] = [];
+  /** Every line of every agent process of the drill. */
+  readonly allAgentLines: string[] = [];
 
   private constructor(o: RigOptions) {
     this.#o = o;
@@ -263,6 +265,7 @@ export class DrillRig {
       rest = lines.pop()!;
       for (const line of lines) {
         this.#agentLines.push(line);
+        this.allAgentLines.push(line);
         this.#log(`agent: ${line}`);
       }
     });
@@ -300,7 +303,16 @@ export class DrillRig {
 
   async waitStatus(what: string, pred: (s: OtaStatus) => boolean, timeoutMs = 60_000): Promise<OtaStatus> {
     let found: OtaStatus | undefined;
-    await waitFor(what, () => (found = this.#statuses.find(pred)) !== undefined, timeoutMs);
+    try {
+      await waitFor(what, () => (found = this.#statuses.find(pred)) !== undefined, timeoutMs);
+    } catch (error) {
+      const last = this.#status;
+      const said =
+        last === undefined
+          ? 'no status'
+          : `last status ${last.state} ${last.release?.version ?? ''} ${last.reason?.kind ?? ''}: ${last.reason?.message ?? ''}`;
+      throw new Error(`${(error as Error).message} (${said})`, { cause: error });
+    }
     return found!;
   }
 
