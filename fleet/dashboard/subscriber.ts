@@ -181,36 +181,35 @@ export class FleetSubscriber {
   refreshPlan(): void {
     if (this.#o.fixedPlan === true) return;
     const round = this.#o.view.round();
-    let best: PlanProposal | undefined;
-    for (const p of this.#proposals.values()) {
-      if (p.activationRound <= round && (best === undefined || p.activationRound > best.activationRound))
-        best = p;
-    }
-    if (best === undefined) {
-      this.#defaultRing();
-      return;
-    }
-    const key = `${best.silo}:${best.seq}`;
-    if (key === this.#shownProposal) return;
-    try {
-      const computed = planFromRows(best.rows, planningOptions(best.rows.map((r) => r.silo)));
-      if (computed.hash !== best.planHash) {
-        this.#refuse(
-          best.silo,
-          'plan proposal',
-          `its rows give plan ${computed.hash.slice(0, 12)}, it names ${best.planHash.slice(0, 12)}`,
-        );
-        this.#proposals.delete(best.silo);
+    // Newest activation first; one whose rows do not give its plan is dropped and the next tried.
+    const candidates = [...this.#proposals.values()]
+      .filter((p) => p.activationRound <= round)
+      .sort((a, b) => b.activationRound - a.activationRound);
+    for (const best of candidates) {
+      const key = `${best.silo}:${best.seq}`;
+      if (key === this.#shownProposal) return;
+      try {
+        const computed = planFromRows(best.rows, planningOptions(best.rows.map((r) => r.silo)));
+        if (computed.hash !== best.planHash) {
+          this.#refuse(
+            best.silo,
+            'plan proposal',
+            `its rows give plan ${computed.hash.slice(0, 12)}, it names ${best.planHash.slice(0, 12)}`,
+          );
+          this.#proposals.delete(best.silo);
+          continue;
+        }
+        this.#shownProposal = key;
+        const source = `live plan epoch ${best.epoch} from ${best.silo}, in force from round ${best.activationRound} (signatures not checked here)`;
+        this.#o.view.setPlan(computed.plan, source);
+        this.#o.onEvent?.({ kind: 'plan', source });
         return;
+      } catch (error) {
+        this.#refuse(best.silo, 'plan proposal', (error as Error).message);
+        this.#proposals.delete(best.silo);
       }
-      this.#shownProposal = key;
-      const source = `live plan epoch ${best.epoch} from ${best.silo}, in force from round ${best.activationRound} (signatures not checked here)`;
-      this.#o.view.setPlan(computed.plan, source);
-      this.#o.onEvent?.({ kind: 'plan', source });
-    } catch (error) {
-      this.#refuse(best.silo, 'plan proposal', (error as Error).message);
-      this.#proposals.delete(best.silo);
     }
+    if (this.#shownProposal === undefined) this.#defaultRing();
   }
 
   /** Without a plan file or a proposal: the silos' own default, a ring over the robots seen. */
