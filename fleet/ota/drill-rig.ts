@@ -190,21 +190,38 @@ export class DrillRig {
         onModelEvent: (event) => rig.#onModelEvent(event),
       },
     );
-    rig.#loop = new ClosedLoop(rig.#bus, o.world, o.cameraPeriodMs ?? 50);
-    rig.#loop.start();
-    rig.#client = await mqtt.connectAsync(o.brokerUrl, {
+    try {
+      await rig.#startLoopAndStatus();
+    } catch (error) {
+      await rig.stop();
+      throw error;
+    }
+    return rig;
+  }
+
+  async #startLoopAndStatus(): Promise<void> {
+    const o = this.#o;
+    this.#loop = new ClosedLoop(this.#bus, o.world, o.cameraPeriodMs ?? 50);
+    this.#loop.start();
+    this.#client = await mqtt.connectAsync(o.brokerUrl, {
       clientId: `fadnet-${o.fleet}-drill-${process.pid}`,
       clean: true,
     });
-    rig.#client.on('message', (_topic, payload) => {
-      const parsed = OtaStatusSchema.safeParse(JSON.parse(payload.toString('utf8')));
+    this.#client.on('message', (_topic, payload) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(payload.toString('utf8'));
+      } catch {
+        this.#log('drill: a status message is not JSON');
+        return;
+      }
+      const parsed = OtaStatusSchema.safeParse(json);
       if (parsed.success) {
-        rig.#status = parsed.data;
-        rig.#statuses.push(parsed.data);
-      } else rig.#log(`drill: a status message fails its schema: ${parsed.error.message}`);
+        this.#status = parsed.data;
+        this.#statuses.push(parsed.data);
+      } else this.#log(`drill: a status message fails its schema: ${parsed.error.message}`);
     });
-    await rig.#client.subscribeAsync(statusTopic(o.fleet, o.robot), { qos: 1 });
-    return rig;
+    await this.#client.subscribeAsync(statusTopic(o.fleet, o.robot), { qos: 1 });
   }
 
   #onModelEvent(event: FollowerEvent): void {
