@@ -147,8 +147,10 @@ export class ModelStore {
     await ensureDir(path.join(this.dir, PARTIAL_DIR));
     await rm(path.join(this.dir, STAGING_DIR), { recursive: true, force: true });
     for (const name of await entries(this.dir)) {
-      // Temporary files of a write that a kill interrupted.
-      if (name.includes('.tmp-')) await rm(path.join(this.dir, name), { force: true });
+      // Temporary files of a write that a kill interrupted (not the steering node's health file,
+      // which it may be writing now).
+      if (name.includes('.tmp-') && !name.startsWith(HEALTH_FILE))
+        await rm(path.join(this.dir, name), { force: true });
     }
     const verified = new Map<string, Contents>();
     for (const version of await entries(path.join(this.dir, VERSIONS_DIR))) {

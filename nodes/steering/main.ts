@@ -16,6 +16,7 @@ import {
   terminationSignal,
   type Transport,
 } from '../runtime/index.ts';
+import type { ModelManifest } from '../../models/src/manifest.ts';
 import { readActivePointer, storedManifestPath } from '../../models/src/model-store.ts';
 import { checkedPrecision, providerOptionsFrom } from './accelerator.ts';
 import { ModelFollower, type FollowerEvent } from './model-follower.ts';
@@ -65,7 +66,7 @@ export async function loadSteeringModel(
   manifestPath: string,
   params: SteeringParams,
   nodeName: string,
-): Promise<SteeringModel> {
+): Promise<SteeringModel & { readonly manifest: ModelManifest }> {
   const model = await loadModelPackage(manifestPath);
   const engine = await OnnxEngine.create({
     onnx: model.onnx,
@@ -82,6 +83,7 @@ export async function loadSteeringModel(
   });
   return {
     engine,
+    manifest: model.manifest,
     inputSpec: model.manifest.input,
     modelVersion: `${model.manifest.name}@${model.manifest.version}`,
   };
@@ -100,7 +102,9 @@ export async function startSteering(
 ): Promise<RunningSteering> {
   const ros = parseRosArgs(argv);
   const nodeName = ros.nodeName ?? STEERING_NODE_NAME;
-  const store = params.model_store === '' ? undefined : await resolveModelPath(params.model_store);
+  // The store resolves as the OTA agent resolves it (the working directory; ros2 launch starts
+  // both in the checkout), whether or not it exists yet.
+  const store = params.model_store === '' ? undefined : path.resolve(params.model_store);
   // With a store, its pointer names the model; model_manifest is for a robot before its first.
   const pointer = store === undefined ? undefined : await readActivePointer(store);
   const manifestPath =
@@ -116,7 +120,13 @@ export async function startSteering(
       : ModelFollower.start({
           store,
           node,
-          current: pointer?.active,
+          // Started from model_manifest, the node does not reload the same model when the
+          // agent's first pointer names it.
+          current: pointer?.active ?? {
+            version: model.manifest.version,
+            manifest: path.basename(manifestPath),
+            onnxSha256: model.manifest.onnx.sha256,
+          },
           load: (m) => loadSteeringModel(m, params, nodeName),
           pollMs: params.model_store_poll_ms,
           nodeName,

@@ -65,9 +65,6 @@ describe('fadnet ota', () => {
     const cases: [string[], string][] = [
       [['ota', '--help'], 'usage: fadnet ota <command>'],
       [['ota', 'publish', '--help'], 'usage: fadnet ota publish --fleet NAME --model DIR|MANIFEST --key KEY'],
-      [['ota', 'status', '--help'], 'usage: fadnet ota status [--store DIR] [--json]'],
-      [['ota', 'rollback', '--help'], 'usage: fadnet ota rollback [--store DIR] [--reason TEXT]'],
-      [['ota', 'drill', '--help'], 'usage: fadnet ota drill [--broker URL]'],
       [['node', 'ota', '--help'], 'usage: fadnet node ota [--embedded]'],
     ];
     const results = await Promise.all(cases.map(([args]) => fadnet(...args)));
@@ -80,8 +77,6 @@ describe('fadnet ota', () => {
     const base = ['ota', 'publish', '--fleet', 'lab', '--model', pkgDir, '--key', 'k.key'];
     const cases: [string[], string][] = [
       [['--tolerance', 'abc'], '--tolerance must be a number above 0, got "abc"'],
-      [['--latency-budget-ms', '0'], '--latency-budget-ms must be a number above 0, got "0"'],
-      [['--golden', '1.5'], '--golden must be a whole number from 1 to 256, got "1.5"'],
       [['--chunk-bytes', '10'], '--chunk-bytes must be a whole number from 1024 to 16777216, got "10"'],
     ];
     const results = await Promise.all(cases.map(([flags]) => fadnet(...base, ...flags)));
@@ -136,7 +131,10 @@ describe('fadnet ota', () => {
       await store.importPackage(path.join(pkgDir, 'fadnet-sim.manifest.json')),
       'update to 1.2.0',
     );
-    const rolled = await fadnet('ota', 'rollback', '--store', dir, '--reason', 'steers late in the gym');
+    const [rolled, again] = await Promise.all([
+      fadnet('ota', 'rollback', '--store', dir, '--reason', 'steers late in the gym'),
+      fadnet('ota', 'rollback', '--store', path.join(work, 'empty')),
+    ]);
     expect({ code: rolled.code, stdout: rolled.stdout }).toEqual({
       code: 0,
       stdout: 'rolled back to 1.1.0 (from 1.2.0): steers late in the gym\n',
@@ -150,7 +148,6 @@ describe('fadnet ota', () => {
       previous: status.pointer.previous.version,
       reason: status.pointer.reason,
     }).toEqual({ active: '1.1.0', previous: '1.2.0', reason: 'rollback: steers late in the gym' });
-    const again = await fadnet('ota', 'rollback', '--store', path.join(work, 'empty'));
     expect({ code: again.code, stderr: again.stderr.trim() }).toEqual({
       code: 1,
       stderr: `fadnet ota rollback: model store ${path.join(work, 'empty')}: has no active model`,
