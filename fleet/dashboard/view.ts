@@ -163,7 +163,7 @@ export class FleetView {
 
   robots(): RobotView[] {
     return [...this.#robots.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .sort(([a], [b]) => byName(a, b))
       .map(([robot, e]) => this.robot(robot, e)!);
   }
 
@@ -197,7 +197,7 @@ export class FleetView {
       for (const s of silo.strong) links.push({ from: plan.ids[s.silo]!, to, state: 'strong' });
       for (const w of silo.weak) links.push({ from: plan.ids[w]!, to, state: 'weak' });
     }
-    links.sort((a, b) => (a.from + '>' + a.to < b.from + '>' + b.to ? -1 : 1));
+    links.sort((a, b) => byName(a.from, b.from) || byName(a.to, b.to));
     return { source, round, nodes, links };
   }
 
@@ -217,6 +217,9 @@ export class FleetView {
     }));
   }
 }
+
+/** robot-2 before robot-10: ids with numbers sort as people count. */
+const byName = (a: string, b: string): number => a.localeCompare(b, 'en', { numeric: true });
 
 const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
 

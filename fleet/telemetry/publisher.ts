@@ -53,6 +53,7 @@ export class TelemetryPublisher {
   /** A flush of the buffer runs: new records queue behind it so order is kept. */
   #flushing = false;
   #closed = false;
+  #errorLogged = false;
 
   private constructor(o: TelemetryPublisherOptions, client: MqttClient) {
     this.#o = o;
@@ -86,8 +87,12 @@ export class TelemetryPublisher {
     client.on('offline', () => {
       if (!publisher.#closed) publisher.#log(`telemetry ${o.robot}: broker ${o.url} unreachable, buffering`);
     });
-    // Connection errors become reconnects (mqtt.js retries); they are worth a line, not a crash.
-    client.on('error', (error) => publisher.#log(`telemetry ${o.robot}: ${error.message}`));
+    // Connection errors become reconnects (mqtt.js retries every period): one line per outage, not one per retry.
+    client.on('error', (error) => {
+      if (publisher.#errorLogged || publisher.#closed) return;
+      publisher.#errorLogged = true;
+      publisher.#log(`telemetry ${o.robot}: ${error.message}`);
+    });
     return publisher;
   }
 
@@ -98,6 +103,7 @@ export class TelemetryPublisher {
   }
 
   #onConnect(): void {
+    this.#errorLogged = false;
     if (this.#connects++ > 0) this.#log(`telemetry ${this.#o.robot}: reconnected to ${this.#o.url}`);
     const online: RobotStatus = {
       v: TELEMETRY_VERSION,
@@ -180,7 +186,8 @@ export class TelemetryPublisher {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#client.connected) {
+    const connected = this.#client.connected;
+    if (connected) {
       const offline: RobotStatus = {
         v: TELEMETRY_VERSION,
         robot: this.#o.robot,
@@ -189,9 +196,12 @@ export class TelemetryPublisher {
       };
       await this.#client
         .publishAsync(robotStatusTopic(this.#o.fleet, this.#o.robot), json(offline), { qos: 1, retain: true })
-        .catch(() => {});
+        .catch((error: unknown) =>
+          this.#log(`telemetry ${this.#o.robot}: offline status not published: ${(error as Error).message}`),
+        );
     }
-    await this.#client.endAsync(true);
+    // A clean DISCONNECT (not a forced close) so the broker drops the Last Will instead of publishing it too.
+    await this.#client.endAsync(!connected);
   }
 
   /** Drops the connection without the clean goodbye, as a crash or a cut cable would (tests, benches). */

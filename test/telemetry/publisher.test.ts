@@ -1,6 +1,10 @@
 // The robot's telemetry over a real broker (mosquitto when installed, else the embedded aedes):
 // retained records and status, the Last Will, the bounded buffer across a broker outage; and the
 // telemetry node on the embedded bus scraped over real HTTP as Prometheus would.
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { createInterface } from 'node:readline';
+
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -216,4 +220,66 @@ describe('telemetry node and Prometheus endpoint', () => {
     await server.close();
     await bus.shutdown();
   });
+});
+
+describe('fadnet node telemetry as a process', () => {
+  it('publishes records with the machine figures, serves them to Prometheus, and says offline on SIGTERM', async () => {
+    const r = await reader('node1');
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/fadnet.mjs',
+        'node',
+        'telemetry',
+        '--embedded',
+        '--ros-args',
+        '-p',
+        'fleet:=node1',
+        '-p',
+        'robot_id:=robot-7',
+        '-p',
+        `broker_url:=${broker.url}`,
+        '-p',
+        'metrics_port:=0',
+        '-p',
+        'metrics_host:=127.0.0.1',
+        '-p',
+        'rate_hz:=5.0',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const lines: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
+    await until('the start line', () => lines.some((l) => l.includes('metrics on http://')), 30_000);
+    const start = lines.find((l) => l.includes('metrics on http://'))!;
+    expect(lines[0]).toBe('transport: embedded in-process bus (no ROS 2 environment sourced)');
+    expect(start).toMatch(
+      /^\[fadnet_telemetry\] robot robot-7 of fleet node1: telemetry every 200 ms to mqtt:\/\/127\.0\.0\.1:\d+, metrics on http:\/\/127\.0\.0\.1:\d+\/metrics$/,
+    );
+    const metricsUrl = /metrics on (\S+)$/.exec(start)![1]!;
+    await until('two records', () => r.records.length >= 2, 10_000);
+    const record = r.records[1]!;
+    // Nothing publishes diagnostics, steering or battery on this bus: those figures are absent, not 0.
+    expect([
+      record.robot,
+      record.seq,
+      record.inference,
+      record.watchdog,
+      record.battery,
+      record.training,
+    ]).toEqual(['robot-7', 1, null, null, null, null]);
+    expect(record.system.cpuCount).toBe(cpus().length);
+    const text = await (await fetch(metricsUrl)).text();
+    expect(text).toMatch(/^fadnet_cpu_load_ratio\{robot="robot-7"\} [0-9.e-]+$/m);
+    expect(text).not.toMatch(/^fadnet_inference_fps\{/m);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await until('offline', () => r.statuses.some((s) => s.robot === 'robot-7' && s.state === 'offline'));
+    expect(r.statuses.filter((s) => s.robot === 'robot-7').map((s) => s.state)).toEqual([
+      'online',
+      'offline',
+    ]);
+    await r.close();
+  }, 60_000);
 });

@@ -219,7 +219,7 @@ function renderOverlay(overlay) {
 function render() {
   state.pending = false;
   const robots = [...state.robots.values()].sort((a, b) =>
-    a.robot < b.robot ? -1 : a.robot > b.robot ? 1 : 0,
+    a.robot.localeCompare(b.robot, 'en', { numeric: true }),
   );
   const online = robots.filter((r) => r.online === true).length;
   $('fleet').textContent = state.fleet;
