@@ -65,6 +65,9 @@ export interface ExchangeStats {
   /** Payloads being reassembled now. */
   readonly pending: number;
   readonly reconnects: number;
+  /** Chunk message bytes this silo published (republishes included) and received from peers (duplicates included). */
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
 }
 
 /** A silo's retained presence; its Last Will says offline. */
@@ -112,7 +115,15 @@ export class MqttExchange implements PeerExchange {
   #connects = 0;
   #closed = false;
   #cancelExpiry: () => void = () => {};
-  #stats = { published: 0, accepted: 0, duplicates: 0, rejected: 0, reconnects: 0 };
+  #stats = {
+    published: 0,
+    accepted: 0,
+    duplicates: 0,
+    rejected: 0,
+    reconnects: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+  };
 
   private constructor(o: ConnectOptions, client: MqttClient) {
     this.silo = o.silo;
@@ -379,6 +390,7 @@ export class MqttExchange implements PeerExchange {
   /** Publishes the updates' chunks in order; the last update is the one left retained. */
   async #publishChunks(updates: readonly (readonly Uint8Array[])[], staleCount: number): Promise<void> {
     const { fleet } = this.#o;
+    for (const chunks of updates) for (const c of chunks) this.#stats.bytesSent += c.length;
     const sends = updates.flatMap((chunks) =>
       chunks.map((c, i) =>
         this.#client.publishAsync(
@@ -423,6 +435,7 @@ export class MqttExchange implements PeerExchange {
       case 'chunk':
         // Own chunks echo back on a wildcard subscription; an empty one is a cleared retained chunk.
         if (t.silo === this.silo || payload.length === 0) return;
+        this.#stats.bytesReceived += payload.length;
         for (const e of this.#receiver.receive(t.silo, payload, this.#clock.now())) this.#onEvent(e);
         return;
     }

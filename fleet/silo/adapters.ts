@@ -18,13 +18,18 @@ import type { CheckpointStore, LocalTrainer, SiloCheckpoint } from './silo.ts';
 /** The models' Trainer (Adam, its own data) as the silo's local update. */
 export class TrainerLocalUpdate implements LocalTrainer {
   readonly #trainer: Trainer;
+  #lastLoss: number | undefined;
 
   constructor(trainer: Trainer) {
     this.#trainer = trainer;
   }
 
   async train(steps: number): Promise<void> {
-    for (let i = 0; i < steps; i++) await this.#trainer.trainStep();
+    for (let i = 0; i < steps; i++) this.#lastLoss = (await this.#trainer.trainStep()).loss;
+  }
+
+  lastLoss(): number | undefined {
+    return this.#lastLoss;
   }
 
   weights(): WeightSet {

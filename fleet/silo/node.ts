@@ -66,6 +66,14 @@ export async function siloNodeCommand(argv: string[]): Promise<number> {
             { key: 'peers_mixed', value: r.mixed.map((m) => `${m.peer}@${m.round}`).join(',') },
             { key: 'peers_timed_out', value: r.missing.join(',') },
             { key: 'round_ms', value: r.roundMs.toFixed(0) },
+            // Read by the telemetry node (fleet/telemetry); absent when not known.
+            ...(r.loss === undefined ? [] : [{ key: 'loss', value: r.loss.toPrecision(6) }]),
+            ...(r.exchangeBytes === undefined
+              ? []
+              : [
+                  { key: 'bytes_sent', value: String(r.exchangeBytes.sent) },
+                  { key: 'bytes_received', value: String(r.exchangeBytes.received) },
+                ]),
           ],
         },
       ],

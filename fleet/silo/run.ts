@@ -153,7 +153,16 @@ export async function runSilo(
       log,
     });
     try {
-      await silo.run(untilRound, signal, onRound);
+      await silo.run(
+        untilRound,
+        signal,
+        onRound === undefined
+          ? undefined
+          : (report) => {
+              const { bytesSent, bytesReceived } = exchange.stats();
+              onRound({ ...report, exchangeBytes: { sent: bytesSent, received: bytesReceived } });
+            },
+      );
     } catch (error) {
       if (!signal.aborted) throw error;
     }

@@ -26,6 +26,8 @@ export interface LocalTrainer {
   state(): Uint8Array;
   /** Restores `state()` bytes; a bad state throws and leaves the model untouched. */
   restore(state: Uint8Array): void;
+  /** Training loss of the last step, for the round report (telemetry); optional. */
+  lastLoss?(): number | undefined;
 }
 
 export interface SiloCheckpoint {
@@ -78,6 +80,10 @@ export interface RoundReport {
   readonly trainMs: number;
   readonly waitMs: number;
   readonly roundMs: number;
+  /** Training loss of the round's last local step, when the trainer reports it. */
+  readonly loss?: number;
+  /** Model update bytes the silo's exchange sent and received so far, when the runner adds them. */
+  readonly exchangeBytes?: { readonly sent: number; readonly received: number };
 }
 
 export class Silo {
@@ -196,6 +202,7 @@ export class Silo {
     this.#round = k + 1;
     await this.#checkpoints.save({ round: this.#round, trainer: this.#trainer.state() });
     const t3 = this.#clock.now();
+    const loss = this.#trainer.lastLoss?.();
     return {
       round: k,
       isolated: decision.isolated,
@@ -205,6 +212,7 @@ export class Silo {
       trainMs: t1 - t0,
       waitMs: t2 - t1,
       roundMs: t3 - t0,
+      ...(loss === undefined ? {} : { loss }),
     };
   }
 
