@@ -3,6 +3,7 @@
 // system sample into one telemetry record per call. Pure: time comes from an injected clock,
 // the system figures from the caller, so tests drive it message by message in simulated time.
 
+import { timeToMs } from '../../nodes/runtime/index.ts';
 import type { BatteryState, DiagnosticArray, DiagnosticStatus, KeyValue } from '../../nodes/runtime/index.ts';
 import { TELEMETRY_VERSION, WATCHDOG_STATES } from './schema.ts';
 import type { TelemetryRecord } from './schema.ts';
@@ -107,7 +108,7 @@ export class TelemetryAggregator {
     const errors: DiagnosticFormatError[] = [];
     for (const status of array.status) {
       try {
-        if (status.name.endsWith(STEERING_SUFFIX)) this.#steeringStatus(status);
+        if (status.name.endsWith(STEERING_SUFFIX)) this.#steeringStatus(status, timeToMs(array.header.stamp));
         else if (status.name.endsWith(SILO_SUFFIX)) this.#siloStatus(status);
       } catch (error) {
         if (!(error instanceof DiagnosticFormatError)) throw error;
@@ -117,7 +118,7 @@ export class TelemetryAggregator {
     return errors;
   }
 
-  #steeringStatus(status: DiagnosticStatus): void {
+  #steeringStatus(status: DiagnosticStatus, stampMs: number): void {
     const state = valueOf(status.values, 'watchdog');
     if (!WATCHDOG_STATES.includes(state as WatchdogState))
       throw new DiagnosticFormatError(status.name, `value "watchdog" is "${state ?? '(missing)'}"`);
@@ -130,7 +131,7 @@ export class TelemetryAggregator {
       framesDropped: counter(status, 'frames_dropped'),
       framesRejected: counter(status, 'frames_rejected'),
       resultsLate: counter(status, 'results_late'),
-      measuredAt: this.#o.clock.now(),
+      measuredAt: stampMs,
     };
     const now = this.#o.clock.now();
     this.#inference = { value: inference, receivedAt: now };

@@ -27,7 +27,7 @@ const inferenceSchema = z.strictObject({
   framesDropped: count,
   framesRejected: count,
   resultsLate: count,
-  /** The steering node's clock (ms) when it published the diagnostics these figures come from. */
+  /** The header stamp of the diagnostics these figures come from: the steering node's clock (ms). */
   measuredAt: nonNegative,
 });
 

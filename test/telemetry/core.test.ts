@@ -63,7 +63,7 @@ const siloStatus: DiagnosticStatus = {
 };
 
 const array = (...status: DiagnosticStatus[]): DiagnosticArray => ({
-  header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' },
+  header: { stamp: { sec: 9, nanosec: 900_000_000 }, frame_id: '' },
   status,
 });
 
@@ -142,7 +142,7 @@ describe('TelemetryAggregator', () => {
         framesDropped: 3,
         framesRejected: 0,
         resultsLate: 1,
-        measuredAt: 10_000,
+        measuredAt: 9_900,
       },
       watchdog: { state: 'driving', stops: 0, reason: null, lastStop: null },
       steering: { samples: 2, mean: 0.125, meanAbs: 0.375, min: -0.25, max: 0.5 },
