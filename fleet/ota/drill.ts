@@ -37,6 +37,7 @@ export const SCENARIOS = [
   'kill-download',
   'kill-staging',
   'kill-swap',
+  'kill-probation',
   'update',
   'corrupt-chunk',
   'bad-signature',
@@ -220,18 +221,31 @@ const RUNS: Record<ScenarioName, Run> = {
       detail: 'SIGKILL with 1.2.0 committed and validated, the pointer not yet moved',
     };
   },
+  'kill-probation': async (kit) => {
+    kit.rig.startAgent('probation');
+    await kit.rig.waitAgentLine(/paused at probation/);
+    const fetched = kit.rig.agentLines.some((l) => / downloading /.test(l));
+    // The pointer has moved: the steering node takes the new model, with the agent gone.
+    await kit.rig.waitSteering('fadnet-sim@1.2.0');
+    await kit.rig.killAgent();
+    return {
+      passed: !fetched,
+      reason: null,
+      detail: `restarted, the agent activated the committed 1.2.0 without fetching it again; the steering node swapped to it; SIGKILL in its probation`,
+    };
+  },
   update: async (kit) => {
     kit.rig.clearStatuses();
     kit.rig.startAgent();
+    await kit.rig.waitAgentLine(/resuming the probation of 1\.2\.0/);
     const s = await kit.rig.waitStatus(
       '1.2.0 to pass probation',
       (st) => st.state === 'active' && st.active === '1.2.0',
     );
-    await kit.rig.waitSteering('fadnet-sim@1.2.0');
     return {
-      passed: s.previous === '1.1.0',
+      passed: s.previous === '1.1.0' && kit.rig.steeringModel === 'fadnet-sim@1.2.0',
       reason: null,
-      detail: `after the restart 1.2.0 was activated without downloading again, served by the steering node and kept after probation; ${s.previous} kept for rollback`,
+      detail: `restarted, the agent resumed the probation of 1.2.0 from its saved state; the steering node drove it healthy and it was kept, ${s.previous} kept for rollback`,
     };
   },
   'corrupt-chunk': rejection('corrupt_chunk', '1.3.0', (kit) => {

@@ -59,6 +59,7 @@ const ACTIVE_AFTER: Record<ScenarioName, string> = {
   'kill-download': '1.1.0',
   'kill-staging': '1.1.0',
   'kill-swap': '1.1.0',
+  'kill-probation': '1.2.0',
   update: '1.2.0',
   'corrupt-chunk': '1.2.0',
   'bad-signature': '1.2.0',
@@ -75,7 +76,7 @@ describe('ota drill', () => {
   it('runs every scenario and ends each on a complete verified model', () => {
     expect(result.results.map((r) => r.name)).toEqual([...SCENARIOS]);
     expect({ scenarios: result.scenarios, model_intact: result.model_intact }).toEqual({
-      scenarios: 13,
+      scenarios: 14,
       model_intact: true,
     });
   });
